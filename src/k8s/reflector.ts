@@ -127,13 +127,12 @@ export class Reflector<T extends KubeObject> {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = this.opts.clock.setTimer(ms, done);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         t.cancel();
-        self.wake = null;
+        this.wake = null;
         resolve();
-      }
+      };
+      const t = this.opts.clock.setTimer(ms, done);
       this.wake = done;
     });
   }

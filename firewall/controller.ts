@@ -1,0 +1,33 @@
+// The firewall controller's contract stub. It takes part in the runtime (runs,
+// is supervised, syncs on events and periodically, reports health) but
+// programs nothing yet: its desired/apply parts land with issue #6.
+import type { Controller, ControllerContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
+import type { Logger } from '../src/obs/log.ts';
+import type { ResourceName } from '../src/k8s/resources.ts';
+
+export interface FirewallControllerOptions {
+  readonly syncPeriodMs: number;
+}
+
+export const firewallWatches: readonly ResourceName[] = ['pods', 'namespaces', 'networkpolicies'];
+
+export function createFirewallController(opts: FirewallControllerOptions): Controller {
+  return {
+    name: 'firewall',
+    syncPeriodMs: opts.syncPeriodMs,
+    watches: firewallWatches,
+    async run(ctx: ControllerContext): Promise<void> {
+      ctx.log.warn('the firewall controller is a contract stub until issue #6 lands: it syncs but programs nothing');
+    },
+    onUpdate(): SyncKind {
+      return 'incremental';
+    },
+    async sync(): Promise<SyncReport> {
+      return { programmed: 0, changed: 0 };
+    },
+    async stop(): Promise<void> {},
+    async cleanup(log: Logger): Promise<void> {
+      log.info('firewall: nothing to clean up (the controller programs nothing yet)');
+    },
+  };
+}
