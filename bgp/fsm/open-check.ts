@@ -17,9 +17,15 @@ function reject(subcode: number, reason: string, data: Uint8Array = EMPTY): Open
   return { ok: false, notification: { code: ErrorCode.open, subcode, data }, reason };
 }
 
+/** The value of the 4-octet AS capability, or null when the peer did not send it (RFC 6793 §3). */
+export function fourOctetAsn(open: PeerOpen): number | null {
+  for (const c of open.capabilities) if (c.kind === 'four-octet-as') return c.asn;
+  return null;
+}
+
 /** The AS the peer announces: the 4-octet AS capability wins over the 2-octet field (RFC 6793 §4.1). */
 export function announcedAsn(open: PeerOpen): number {
-  return open.as4 ?? open.myAsn;
+  return fourOctetAsn(open) ?? open.myAs;
 }
 
 /**
@@ -41,11 +47,12 @@ export function checkOpen(open: PeerOpen, config: FsmConfig): OpenCheck {
   // RFC 4271 §6.2: the data is the largest version we support, as 2 octets
   if (open.version !== 4) return reject(OpenSubcode.unsupportedVersionNumber, `unsupported BGP version ${open.version}`, Uint8Array.of(0, 4));
 
-  const asn = announcedAsn(open);
+  const as4 = fourOctetAsn(open);
+  const asn = as4 ?? open.myAs;
   // RFC 7607 §2: AS 0 in the My AS field or the 4-octet AS capability is Bad Peer AS
-  if (asn === 0 || open.myAsn === 0) return reject(OpenSubcode.badPeerAs, 'peer announced AS 0 (RFC 7607)');
+  if (asn === 0 || open.myAs === 0) return reject(OpenSubcode.badPeerAs, 'peer announced AS 0 (RFC 7607)');
   // RFC 6793 §4.1: a speaker without the capability cannot be a 4-octet AS, it would have to say AS_TRANS
-  if (open.as4 === null && open.myAsn === AS_TRANS && config.peerAsn !== AS_TRANS) {
+  if (as4 === null && open.myAs === AS_TRANS && config.peerAsn !== AS_TRANS) {
     return reject(OpenSubcode.badPeerAs, `peer announced AS_TRANS without the 4-octet AS capability, expected AS ${config.peerAsn}`);
   }
   // RFC 4271 §6.2: the AS must be the one configured for this peer
@@ -57,7 +64,7 @@ export function checkOpen(open: PeerOpen, config: FsmConfig): OpenCheck {
   }
 
   const ibgp = asn === config.localAsn;
-  const id = routerIdToNumber(open.bgpId);
+  const id = routerIdToNumber(open.routerId);
   // RFC 6286 §2.2: the identifier is a non-zero 32-bit number
   if (id === 0) return reject(OpenSubcode.badBgpIdentifier, 'peer BGP identifier is 0.0.0.0 (RFC 6286)');
   // RFC 6286 §2.2: an internal peer must not use our identifier (an external one may)
@@ -72,8 +79,8 @@ export function checkOpen(open: PeerOpen, config: FsmConfig): OpenCheck {
       holdTimeS,
       keepaliveMs,
       peerAsn: asn as Asn,
-      peerId: open.bgpId,
-      as4: open.as4 !== null,
+      peerId: open.routerId,
+      as4: as4 !== null,
       ibgp,
     },
   };

@@ -118,8 +118,9 @@ function start(s: FsmState, cfg: FsmConfig, passive: boolean, manual: boolean, w
 
 /** TCP connection up in Connect or Active (events 16, 17): DelayOpen or send OPEN. */
 function connectionUp(s: FsmState & { name: 'Connect' | 'Active' }, cfg: FsmConfig, how: string): FsmResult {
-  const effects: FsmEffect[] = [];
-  if (!s.delayOpen) effects.push({ kind: 'stopTimer', timer: 'ConnectRetry' });
+  // one connection per FSM instance: a further one is the Peer's business (collision detection)
+  if (s.delayOpen) return stay(s, `${how} while already connected: ignored`);
+  const effects: FsmEffect[] = [{ kind: 'stopTimer', timer: 'ConnectRetry' }];
   if (cfg.delayOpenMs > 0) {
     effects.push({ kind: 'startTimer', timer: 'DelayOpen', ms: cfg.delayOpenMs });
     return { state: { ...common(s), name: s.name, delayOpen: true }, effects, reason: `${how}: delaying our OPEN for ${cfg.delayOpenMs} ms` };
@@ -261,6 +262,7 @@ function connected(s: FsmState & { name: 'OpenSent' | 'OpenConfirm' | 'Establish
       return toIdle(s, cfg, { reason: 'hold timer expired', notification: HOLD_EXPIRED, counter: 'increment', damp: true });
     case 'KeepaliveTimer_Expires':
       if (n === 'OpenSent') break;
+      if (s.negotiated.holdTimeS === 0) return stay(s, 'keepalive timer expired with hold time 0: ignored');
       // RFC 4271 §8.2.2 OpenConfirm/Established event 11
       return stay(s, 'keepalive timer expired: KEEPALIVE sent', [{ kind: 'sendKeepalive' }, { kind: 'startTimer', timer: 'Keepalive', ms: s.negotiated.keepaliveMs }]);
     case 'TcpConnectionFails':

@@ -4,6 +4,7 @@
 // (states), 6608 (FSM error subcodes), 9003 (shutdown communication),
 // 6793 (4-octet AS in the OPEN), 6286 (BGP identifier).
 import type { Asn, RouterId } from '../types.ts';
+import type { OpenMessage } from '../wire/messages.ts';
 
 /** The six states of RFC 4271 §8.2.2. */
 export type FsmStateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
@@ -15,18 +16,11 @@ export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'DelayOpen' | 'I
 export const SESSION_TIMERS: readonly TimerName[] = ['ConnectRetry', 'Hold', 'Keepalive', 'DelayOpen'];
 
 /**
- * The few fields of a received OPEN the FSM checks (RFC 4271 §6.2). The
- * session derives it from the decoded OPEN; `as4` is the value of the
- * 4-octet AS capability (RFC 6793 §3), or null when the peer did not send it.
+ * The fields of a received OPEN the FSM checks (RFC 4271 §6.2): the decoded
+ * wire OPEN satisfies it; the 4-octet AS capability (RFC 6793 §3) is looked
+ * up among `capabilities`.
  */
-export interface PeerOpen {
-  readonly version: number;
-  /** The 2-octet "My Autonomous System" field (AS_TRANS when the real ASN needs 4 octets). */
-  readonly myAsn: number;
-  readonly holdTime: number;
-  readonly bgpId: RouterId;
-  readonly as4: Asn | null;
-}
+export type PeerOpen = Pick<OpenMessage, 'version' | 'myAs' | 'holdTime' | 'routerId' | 'capabilities'>;
 
 /** What the OPEN exchange settled on, carried by OpenConfirm and Established. */
 export interface Negotiated {
