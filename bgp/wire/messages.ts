@@ -292,7 +292,8 @@ export interface KeepaliveMessage {
   readonly type: 'keepalive';
 }
 
-export type RouteRefreshSubtype = 'normal' | 'borr' | 'eorr';
+/** 'reserved' stands for subtypes 3..255, which the receiver MUST ignore (RFC 7313 §5); it encodes as 255. */
+export type RouteRefreshSubtype = 'normal' | 'borr' | 'eorr' | 'reserved';
 
 export interface RouteRefreshMessage extends AfiSafi {
   readonly type: 'route-refresh';
