@@ -81,6 +81,7 @@ export class Bird extends DaemonBase {
     out.push('  connect delay time 1;', '  connect retry time 2;', '  error wait time 1, 10;');
     if (n.password !== undefined) out.push(`  password "${n.password}";`);
     if (n.multihop !== undefined) out.push(`  multihop ${n.multihop};`);
+    if (n.gracefulRestart !== undefined) out.push(`  graceful restart ${n.gracefulRestart ? 'on' : 'off'};`);
     const ibgp = n.asn === s.asn;
     for (const fam of neighborFamilies(n)) {
       const exp = n.exportStatic === false ? 'none' : 'filter { if source != RTS_STATIC then reject; podnet_attrs(); accept; }';

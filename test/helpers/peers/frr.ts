@@ -85,7 +85,8 @@ export class Frr extends DaemonBase {
 
   config(): string {
     const s = this.spec;
-    const lines = ['frr defaults traditional', `hostname ${s.ns.name}`, 'log timestamp precision 3'];
+    // The hostname travels in FRR's FQDN capability: keep it stable across runs.
+    const lines = ['frr defaults traditional', `hostname ${s.name ?? 'podnet-frr'}`, 'log timestamp precision 3'];
     for (const r of this.routes.values()) lines.push(...this.routeMap(r));
     lines.push('route-map PN-DENY deny 10', 'exit');
     lines.push(`router bgp ${s.asn}`, ` bgp router-id ${s.routerId}`, ' no bgp ebgp-requires-policy', ' no bgp network import-check');
@@ -98,6 +99,7 @@ export class Frr extends DaemonBase {
       if (n.passive === true) lines.push(` neighbor ${a} passive`);
       if (n.password !== undefined) lines.push(` neighbor ${a} password ${n.password}`);
       if (n.multihop !== undefined) lines.push(` neighbor ${a} ebgp-multihop ${n.multihop}`);
+      if (n.gracefulRestart === true) lines.push(` neighbor ${a} graceful-restart`);
       if (s.listenAddress !== undefined && familyOf(s.listenAddress) === familyOf(a)) lines.push(` neighbor ${a} update-source ${s.listenAddress}`);
     }
     for (const fam of ['ipv4', 'ipv6'] as const) {

@@ -5,6 +5,9 @@
 // and reads `gobgp -j global rib`. RFC 4271, RFC 4760, RFC 1997, RFC 8092,
 // RFC 2385.
 //
+// GoBGP dials out only 5-10 s after start (connect-retry is at least 5 s
+// and the first attempt waits a random part of it): prefer making it the
+// passive side. It sends End-of-RIB only with `gracefulRestart: true`.
 // Limits: `exportStatic: false` is not supported (GoBGP applies per-neighbour
 // export policy only to route-server clients). Our routes need a next hop when
 // added: spec.nextHop, else the listen address / router-id (IPv4) and `::`
@@ -59,8 +62,11 @@ export class Gobgp extends DaemonBase {
       if (n.port !== undefined) l.push(`    remote-port = ${n.port}`);
       if (s.listenAddress !== undefined && familyOf(s.listenAddress) === familyOf(n.address)) l.push(`    local-address = "${s.listenAddress}"`);
       if (n.multihop !== undefined) l.push('  [neighbors.ebgp-multihop.config]', '    enabled = true', `    multihop-ttl = ${n.multihop}`);
+      const gr = n.gracefulRestart === true;
+      if (gr) l.push('  [neighbors.graceful-restart.config]', '    enabled = true', '    restart-time = 120');
       for (const fam of neighborFamilies(n)) {
         l.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${fam}-unicast"`);
+        if (gr) l.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
       }
     }
     return `${l.join('\n')}\n`;

@@ -25,6 +25,11 @@ export interface NeighborSpec {
   readonly exportStatic?: boolean;
   /** Destination TCP port (default 179). */
   readonly port?: number;
+  /**
+   * Advertise Graceful Restart (RFC 4724). GoBGP and FRR send End-of-RIB only
+   * when it is negotiated; BIRD advertises it (aware mode) by default anyway.
+   */
+  readonly gracefulRestart?: boolean;
 }
 
 export interface OriginRoute {
