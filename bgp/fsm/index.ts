@@ -5,4 +5,3 @@ export * from './types.ts';
 export { transition, runningTimers, hasConnection, ceaseNotification, secondaryState, adoptRun } from './transition.ts';
 export { checkOpen, negotiateHoldTime, announcedAsn, fourOctetAsn, type OpenCheck } from './open-check.ts';
 export { resolveCollision, type CollisionSide, type CollisionSpeakers, type CollisionVerdict } from './collision.ts';
-export { encodeShutdownMessage, decodeShutdownMessage, carriesShutdownMessage, SHUTDOWN_MESSAGE_MAX } from './shutdown.ts';

@@ -4,7 +4,7 @@
 // 6793 §4.1 (4-octet AS capability, AS_TRANS), 7607 §2 (AS 0),
 // 6286 §2.2 (identifier 0, same identifier on iBGP).
 import { AS_TRANS, type Asn, routerIdToNumber } from '../types.ts';
-import { ErrorCode, OpenSubcode } from '../wire/errors.ts';
+import { ErrorCode, OpenSubcode } from '../wire/index.ts';
 import type { FsmConfig, Negotiated, Notification, PeerOpen } from './types.ts';
 
 export type OpenCheck =

@@ -6,7 +6,8 @@
 // RFCs: 4271 §8.2.2 (the per-state event handling, quoted by event number),
 // §8.1.1 (optional attributes: PassiveTcpEstablishment, DelayOpen,
 // DampPeerOscillations, SendNOTIFICATIONwithoutOPEN), 6608 §3 (FSM error
-// subcodes), 4486 §4 (Cease subcodes), 9003 §2 (shutdown communication).
+// subcodes), 4486 §4 (Cease subcodes), 9003 §2 (shutdown communication,
+// encoded by bgp/wire).
 //
 // Deliberate deviations, each cited where it happens:
 // - a NOTIFICATION received in OpenSent closes without answering with an
@@ -16,9 +17,8 @@
 // - PassiveTcpEstablishment is kept for the whole run: in Active the
 //   ConnectRetryTimer only re-arms, it never makes a passive peer connect;
 // - ManualStop in Idle cancels a pending automatic restart.
-import { CeaseSubcode, ErrorCode, FsmSubcode } from '../wire/errors.ts';
+import { CeaseSubcode, ErrorCode, FsmSubcode, shutdownCommunicationData } from '../wire/index.ts';
 import { checkOpen } from './open-check.ts';
-import { carriesShutdownMessage, encodeShutdownMessage } from './shutdown.ts';
 import type { FsmCommon, FsmConfig, FsmEffect, FsmEvent, FsmResult, FsmState, Negotiated, Notification, StopRequest, TimerName } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -52,8 +52,10 @@ function common(s: FsmState): FsmCommon {
 /** The Cease NOTIFICATION for a stop request, with its RFC 9003 message. */
 export function ceaseNotification(req: StopRequest, defaultSubcode: number): Notification {
   const subcode = req.subcode ?? defaultSubcode;
-  const data = req.message !== undefined && carriesShutdownMessage(subcode) ? encodeShutdownMessage(req.message) : EMPTY;
-  return { code: ErrorCode.cease, subcode, data };
+  // RFC 9003 §2: only Administrative Shutdown and Administrative Reset carry the message
+  const carries = subcode === CeaseSubcode.administrativeShutdown || subcode === CeaseSubcode.administrativeReset;
+  if (req.message === undefined || !carries) return { code: ErrorCode.cease, subcode, data: EMPTY };
+  return { code: ErrorCode.cease, subcode, data: shutdownCommunicationData(req.message), communication: req.message };
 }
 
 function fsmError(subcode: number): Notification {
@@ -148,7 +150,7 @@ function openConfirm(s: FsmState, n: Negotiated, effects: FsmEffect[], reason: s
 }
 
 function describe(n: Notification): string {
-  return `${n.code}/${n.subcode}`;
+  return n.communication !== undefined ? `${n.code}/${n.subcode} "${n.communication}"` : `${n.code}/${n.subcode}`;
 }
 
 function isMessageEvent(e: FsmEvent): boolean {

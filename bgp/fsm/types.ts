@@ -4,7 +4,7 @@
 // (states), 6608 (FSM error subcodes), 9003 (shutdown communication),
 // 6793 (4-octet AS in the OPEN), 6286 (BGP identifier).
 import type { Asn, RouterId } from '../types.ts';
-import type { OpenMessage } from '../wire/messages.ts';
+import type { OpenMessage } from '../wire/index.ts';
 
 /** The six states of RFC 4271 §8.2.2. */
 export type FsmStateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
@@ -41,6 +41,8 @@ export interface Notification {
   readonly code: number;
   readonly subcode: number;
   readonly data: Uint8Array;
+  /** RFC 9003 shutdown communication (Cease 2 and 4), already encoded in `data`; used in reasons. */
+  readonly communication?: string;
 }
 
 /** Fields every state carries. */

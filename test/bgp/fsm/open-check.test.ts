@@ -1,10 +1,8 @@
 // OPEN semantics (RFC 4271 §6.2): version, peer AS with the 4-octet AS
 // capability and AS_TRANS (RFC 6793), AS 0 (RFC 7607), hold time
-// negotiation and rejection of 1 and 2, identifier checks (RFC 6286), and the
-// RFC 9003 shutdown communication encoding.
+// negotiation and rejection of 1 and 2, identifier checks (RFC 6286).
 import assert from 'node:assert/strict';
 import { checkOpen, negotiateHoldTime } from '../../../bgp/fsm/open-check.ts';
-import { decodeShutdownMessage, encodeShutdownMessage } from '../../../bgp/fsm/shutdown.ts';
 import type { Asn, RouterId } from '../../../bgp/types.ts';
 import { cfg, peerOpen } from './fixtures.ts';
 
@@ -108,28 +106,5 @@ describe('bgp/fsm OPEN checks (RFC 4271 §6.2, 6793, 7607, 6286)', () => {
     const i = checkOpen(peerOpen({ as4: 65001 }), ibgp);
     assert.ok(i.ok);
     assert.equal(i.negotiated.ibgp, true);
-  });
-});
-
-describe('bgp/fsm RFC 9003 shutdown communication', () => {
-  it('encodes length + UTF-8 and decodes it back', () => {
-    const data = encodeShutdownMessage('maintenance ✓');
-    assert.equal(data[0], Buffer.byteLength('maintenance ✓'));
-    assert.deepEqual([...data.subarray(1)], [...Buffer.from('maintenance ✓')]);
-    assert.equal(decodeShutdownMessage(data), 'maintenance ✓');
-  });
-
-  it('cuts at 255 octets on a character boundary', () => {
-    const text = 'é'.repeat(200); // 400 octets
-    const data = encodeShutdownMessage(text);
-    assert.equal(data[0], 254);
-    assert.equal(data.length, 255);
-    assert.equal(decodeShutdownMessage(data), 'é'.repeat(127));
-  });
-
-  it('rejects overrunning lengths and invalid UTF-8 without throwing', () => {
-    assert.equal(decodeShutdownMessage(Uint8Array.of(5, 65, 66)), null);
-    assert.equal(decodeShutdownMessage(Uint8Array.of(2, 0xc3, 0x28)), null);
-    assert.equal(decodeShutdownMessage(new Uint8Array(0)), null);
   });
 });

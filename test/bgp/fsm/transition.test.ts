@@ -4,7 +4,6 @@
 // left, NOTIFICATIONs go out before the close, session up/down only on the
 // Established edges, and every transition has a reason.
 import assert from 'node:assert/strict';
-import { decodeShutdownMessage } from '../../../bgp/fsm/shutdown.ts';
 import { hasConnection, runningTimers, transition, secondaryState, adoptRun } from '../../../bgp/fsm/transition.ts';
 import type { FsmConfig, FsmEvent, FsmState, TimerName } from '../../../bgp/fsm/types.ts';
 import { cfg, delayCfg, events, fx, peerOpen, states, type StateKey } from './fixtures.ts';
@@ -131,7 +130,9 @@ describe('bgp/fsm transition table (RFC 4271 §8.2.2)', () => {
     const send = out.effects.find((e) => e.kind === 'sendNotification');
     assert.ok(send?.kind === 'sendNotification');
     assert.equal(send.notification.subcode, 2);
-    assert.equal(decodeShutdownMessage(send.notification.data), 'node drained for upgrade');
+    // RFC 9003 §2: length octet, then the UTF-8 text
+    assert.deepEqual([...send.notification.data], [24, ...Buffer.from('node drained for upgrade')]);
+    assert.match(out.reason, /node drained for upgrade/);
   });
 
   it('a Cease subcode without a shutdown communication carries no data', () => {
