@@ -118,8 +118,9 @@ export function applyDefaults(kind: KindInfo, o: JsonObject, ctx: DefaultsContex
       break;
     case 'EndpointSlice': {
       out['endpoints'] = list(o['endpoints']);
+      // SetDefaults_EndpointPort: name "" and protocol TCP (kubectl describe dereferences both).
       const p = withProtocol(o['ports']);
-      if (p !== undefined) out['ports'] = p;
+      if (p !== undefined) out['ports'] = p.map((x) => (isObject(x) && x['name'] === undefined ? { ...x, name: '' } : x));
       break;
     }
     case 'NetworkPolicy': {
