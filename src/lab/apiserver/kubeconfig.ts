@@ -1,5 +1,6 @@
 // Writes the kubeconfig that points kubectl and @kubernetes/client-node at the
-// embedded API server: one cluster (plain http on loopback, no auth), one
+// embedded API server: one cluster (plain http on loopback, no auth; marked
+// insecure-skip-tls-verify because client-node v2 rejects http otherwise), one
 // empty user, one context with namespace "default", made current.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ export function kubeconfigText(server: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: CONTEXT_NAME, cluster: { server } }],
+    // client-node v2 refuses plain http unless the cluster skips TLS verification.
+    clusters: [{ name: CONTEXT_NAME, cluster: { server, 'insecure-skip-tls-verify': true } }],
     users: [{ name: CONTEXT_NAME, user: {} }],
     contexts: [{ name: CONTEXT_NAME, context: { cluster: CONTEXT_NAME, user: CONTEXT_NAME, namespace: 'default' } }],
     'current-context': CONTEXT_NAME,

@@ -55,6 +55,8 @@ export interface ApiServer {
   list(kind: KindName, opts?: ListOptions): ListResult;
   /** Open watch streams (for tests and diagnostics). */
   openWatches(): number;
+  /** Ends every open watch stream (clients reconnect from their last resourceVersion), like an API server restart. */
+  endWatches(): void;
 }
 
 function nsOf(obj: KubeObject): string {
@@ -121,5 +123,6 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     delete: (kind, name, namespace) => resources.delete(kind, namespace ?? 'default', name),
     list: (kind, o) => resources.list(kind, o),
     openWatches: () => watches.size,
+    endWatches: () => watches.endAll(),
   };
 }
