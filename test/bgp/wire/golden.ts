@@ -10,7 +10,10 @@ export function hex(strings: TemplateStringsArray, ...values: unknown[]): Uint8A
   let text = '';
   strings.forEach((s, k) => {
     text += s;
-    if (k < values.length) text += String(values[k]);
+    if (k < values.length) {
+      const v = values[k];
+      text += v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v);
+    }
   });
   const digits = text
     .split('\n')
