@@ -132,6 +132,8 @@ export class KubeTransport implements Transport {
           }
           h.onOpen();
           const lines = createInterface({ input: res, crlfDelay: Infinity });
+          // readline re-emits the stream's errors (e.g. 'aborted' when we cut the watch).
+          lines.on('error', (err) => finish(aborted ? null : err));
           lines.on('line', (line) => {
             if (finished || line.trim() === '') return;
             let e: WatchEvent;
@@ -142,7 +144,7 @@ export class KubeTransport implements Transport {
             }
             h.onEvent(e);
           });
-          res.on('error', (err) => finish(err));
+          res.on('error', (err) => finish(aborted ? null : err));
           res.on('end', () => finish(null));
           res.on('close', () => finish(null));
         });
