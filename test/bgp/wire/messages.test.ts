@@ -115,7 +115,7 @@ describe('bgp/wire NOTIFICATION, KEEPALIVE, ROUTE-REFRESH', () => {
         bytes: hex`${MARKER} 0018 05 0001 00 01 00`,
         code: 7,
         subcode: 1,
-        data: `${'ff'.repeat(16)}00180500010001` + '00',
+        data: `${'ff'.repeat(16)}0018050001000100`,
       },
     ];
     for (const c of cases) {
