@@ -290,7 +290,7 @@ function connected(s: FsmState & { name: 'OpenSent' | 'OpenConfirm' | 'Establish
       return toIdle(s, cfg, { reason: `${e.type === 'BGPHeaderErr' ? 'message header' : 'OPEN'} error ${describe(e.error)}${e.detail !== undefined ? `: ${e.detail}` : ''}`, notification: e.error, counter: 'increment', damp: true });
     case 'OpenCollisionDump':
       // RFC 4271 §6.8, RFC 4486 §4: Cease / Connection Collision Resolution
-      return toIdle(s, cfg, { reason: 'connection collision: this connection is closed', notification: COLLISION, counter: 'increment' });
+      return toIdle(s, cfg, { reason: `connection collision: this connection is closed${e.why !== undefined ? ` (${e.why})` : ''}`, notification: COLLISION, counter: 'increment' });
     case 'NotifMsgVerErr':
       return toIdle(s, cfg, { reason: `peer sent NOTIFICATION ${describe(e.notification)} (version)`, counter: n === 'OpenSent' ? 'keep' : 'increment', damp: true });
     case 'NotifMsg':

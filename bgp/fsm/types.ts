@@ -93,7 +93,7 @@ export type FsmEvent =
   | { readonly type: 'BGPOpen'; readonly open: PeerOpen } // 19/20
   | { readonly type: 'BGPHeaderErr'; readonly error: Notification; readonly detail?: string } // 21
   | { readonly type: 'BGPOpenMsgErr'; readonly error: Notification; readonly detail?: string } // 22
-  | { readonly type: 'OpenCollisionDump' } // 23
+  | { readonly type: 'OpenCollisionDump'; readonly why?: string } // 23
   | { readonly type: 'NotifMsgVerErr'; readonly notification: Notification } // 24
   | { readonly type: 'NotifMsg'; readonly notification: Notification } // 25
   | { readonly type: 'KeepAliveMsg' } // 26
