@@ -4,7 +4,7 @@
 // and the same watch events as over HTTP).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JsonObject, KindName } from './kinds.ts';
+import type { Json, JsonObject, KindName } from './kinds.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { Resources, type ListOptions, type ListResult, type PatchType } from './resources.ts';
 import { route } from './router.ts';
@@ -28,6 +28,15 @@ export interface ApiServerOptions {
 /** A Kubernetes object as plain JSON (what the API serves). */
 export type KubeObject = JsonObject;
 
+/** What the in-process API accepts: any JSON-serialisable object (e.g. a client-node V1Pod); it is copied as JSON. */
+export type KubeObjectInput = object;
+
+function toJson(obj: KubeObjectInput): JsonObject {
+  const v: unknown = JSON.parse(JSON.stringify(obj));
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'BadRequest', 'the object must be a JSON object');
+  return v as JsonObject;
+}
+
 export interface ApiServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   readonly url: string;
@@ -40,13 +49,13 @@ export interface ApiServer {
   /** The current global resourceVersion. */
   resourceVersion(): string;
   /** Creates an object (namespace from metadata.namespace, else "default"); throws ApiError. */
-  create(kind: KindName, obj: KubeObject, opts?: { readonly keepStatus?: boolean }): KubeObject;
+  create(kind: KindName, obj: KubeObjectInput, opts?: { readonly keepStatus?: boolean }): KubeObject;
   /** The object, or undefined when absent. */
   get(kind: KindName, name: string, namespace?: string): KubeObject | undefined;
   /** Replaces an object (409 when metadata.resourceVersion is set and stale); status is kept. */
-  update(kind: KindName, obj: KubeObject): KubeObject;
+  update(kind: KindName, obj: KubeObjectInput): KubeObject;
   /** Replaces only the status of an object (the status subresource). */
-  updateStatus(kind: KindName, obj: KubeObject): KubeObject;
+  updateStatus(kind: KindName, obj: KubeObjectInput): KubeObject;
   /** Patches an object; type: merge | strategic | json | apply. */
   patch(kind: KindName, name: string, namespace: string | undefined, type: PatchType, patch: unknown): KubeObject;
   /** Deletes an object (immediately unless it has metadata.finalizers); throws ApiError 404 when absent. */
@@ -108,7 +117,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     },
     compact: () => store.compact(),
     resourceVersion: () => String(store.currentRv()),
-    create: (kind, obj, o) => resources.create(kind, obj, { namespace: nsOf(obj), ...(o?.keepStatus ? { keepStatus: true } : {}) }),
+    create(kind, obj, o) {
+      const j = toJson(obj);
+      return resources.create(kind, j, { namespace: nsOf(j), ...(o?.keepStatus ? { keepStatus: true } : {}) });
+    },
     get(kind, name, namespace) {
       try {
         return resources.get(kind, namespace ?? 'default', name);
@@ -117,9 +129,15 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
         throw err;
       }
     },
-    update: (kind, obj) => resources.update(kind, nsOf(obj), nameOfObj(obj), obj),
-    updateStatus: (kind, obj) => resources.update(kind, nsOf(obj), nameOfObj(obj), obj, { subresource: 'status' }),
-    patch: (kind, name, namespace, type, patch) => resources.patch(kind, namespace ?? 'default', name, type, patch as JsonObject),
+    update(kind, obj) {
+      const j = toJson(obj);
+      return resources.update(kind, nsOf(j), nameOfObj(j), j);
+    },
+    updateStatus(kind, obj) {
+      const j = toJson(obj);
+      return resources.update(kind, nsOf(j), nameOfObj(j), j, { subresource: 'status' });
+    },
+    patch: (kind, name, namespace, type, patch) => resources.patch(kind, namespace ?? 'default', name, type, JSON.parse(JSON.stringify(patch)) as Json),
     delete: (kind, name, namespace) => resources.delete(kind, namespace ?? 'default', name),
     list: (kind, o) => resources.list(kind, o),
     openWatches: () => watches.size,

@@ -69,7 +69,7 @@ describe('lab/apiserver: @kubernetes/client-node against the embedded API server
     const ns = await core.listNamespace();
     assert.deepEqual(ns.items.map((n) => n.metadata?.name).sort(), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
     const slices = await kc.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces();
-    assert.deepEqual(slices.items.map((s) => s.endpoints[0]?.addresses), [['10.244.0.5']]);
+    assert.deepEqual(slices.items.map((s) => s.endpoints?.[0]?.addresses), [['10.244.0.5']]);
     const pols = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'default' });
     assert.deepEqual(pols.items[0]?.spec?.policyTypes, ['Ingress']);
   });
