@@ -7,6 +7,7 @@
 // RFCs: 4271 §8.2.1.2 (incoming connections) and §6.8, 4486 §4 (subcode 5).
 import { createServer, type Server, type Socket } from 'node:net';
 import { canonicalAddress, rejectConnection, type Peer } from './peer.ts';
+import { SOCKET_HIGH_WATER_MARK } from './tx.ts';
 
 export interface ListenerOptions {
   /** Addresses to listen on (default: all IPv4 and all IPv6). */
@@ -49,7 +50,7 @@ export class Listener {
     const port = this.#opts.port ?? 179;
     try {
       for (const host of addresses) {
-        const server = createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+        const server = createServer({ noDelay: true, highWaterMark: SOCKET_HIGH_WATER_MARK }, (socket) => this.#onConnection(socket));
         this.#servers.push(server);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);

@@ -33,7 +33,7 @@ import {
   type WireContext,
 } from '../wire/index.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import { Transmitter } from './tx.ts';
+import { SOCKET_HIGH_WATER_MARK, Transmitter } from './tx.ts';
 
 /** Where an outbound connection goes, and what it binds locally. */
 export interface Endpoint {
@@ -287,7 +287,7 @@ export class Session {
     this.#dropSocket();
     const gen = ++this.#gen;
     const { host, port, localAddress, localPort } = this.#opts.endpoint;
-    const socket = netConnect({ host, port, noDelay: true, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}) });
+    const socket = netConnect({ host, port, noDelay: true, writableHighWaterMark: SOCKET_HIGH_WATER_MARK, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}) });
     this.#socket = socket;
     this.#connected = false;
     this.direction = 'outbound';

@@ -21,6 +21,13 @@ export interface TxStats {
   drainWaits: number;
 }
 
+/**
+ * The socket high-water mark our sockets are created with (Node's default is
+ * 64 KiB): write() returns false beyond it, so at most this much plus one
+ * message of UPDATEs waits in userland ahead of a KEEPALIVE.
+ */
+export const SOCKET_HIGH_WATER_MARK = 16 * 1024;
+
 /** UPDATE bytes written in one event-loop turn before yielding, so timers and input stay responsive. */
 const TURN_BUDGET_BYTES = 256 * 1024;
 
@@ -74,6 +81,11 @@ export class Transmitter {
     this.stats.bytes += message.length;
     // write() returning false only means "above the high-water mark": stop pulling UPDATEs until drain
     if (!s.write(message)) this.#waitingDrain = true;
+  }
+
+  /** The attached socket's high-water mark: the bound on UPDATE bytes queued in userland (plus one message). */
+  get highWaterMark(): number {
+    return this.#socket?.writableHighWaterMark ?? SOCKET_HIGH_WATER_MARK;
   }
 
   /** Bytes handed to the socket but not yet accepted by the kernel. */
