@@ -9,7 +9,7 @@
 // liveness not yet accounted for.
 // RFCs: 4271 §4 and §8 (messages and FSM events), 6.1-6.3 (which error
 // becomes which event), 8654 §4 (max length after negotiation), 5492.
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { transition } from '../fsm/transition.ts';
 import type { FsmConfig, FsmEvent, FsmResult, FsmState, Negotiated, Notification, TimerName } from '../fsm/types.ts';
 import {
@@ -287,7 +287,9 @@ export class Session {
     this.#dropSocket();
     const gen = ++this.#gen;
     const { host, port, localAddress, localPort } = this.#opts.endpoint;
-    const socket = netConnect({ host, port, noDelay: true, writableHighWaterMark: SOCKET_HIGH_WATER_MARK, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}) });
+    // writableHighWaterMark reaches the stream (net.Socket passes its options on) but is missing from @types/node
+    const options = { host, port, noDelay: true, writableHighWaterMark: SOCKET_HIGH_WATER_MARK, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}) };
+    const socket = netConnect(options as TcpNetConnectOpts);
     this.#socket = socket;
     this.#connected = false;
     this.direction = 'outbound';

@@ -26,8 +26,8 @@ interface Flood {
 async function flood(): Promise<Flood> {
   const received: string[] = [];
   const keepaliveAfter: number[] = [];
-  let release = (): void => {};
-  let gate: Promise<void> | null = new Promise<void>((r) => (release = r));
+  const { promise, resolve: release } = Promise.withResolvers<void>();
+  let gate: Promise<void> | null = promise;
   const b = await makeSide(
     { remoteAddress: '127.0.0.1', localAsn: AS_B, peerAsn: AS_A, routerId: ID_B, passive: true, listenOn: '127.0.0.2' },
     {

@@ -127,19 +127,20 @@ describe('bgp/session establishment over TCP', function () {
   });
 });
 
+/** Connects from `localAddress` and returns every byte received until the server closes. */
+async function readAll(host: string, port: number, localAddress: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = connect({ host, port, localAddress });
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('error', reject);
+    s.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
 describe('bgp/session Listener', function () {
   this.timeout(10_000);
   afterEach(cleanup);
-
-  async function readAll(host: string, port: number, localAddress: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const s = connect({ host, port, localAddress });
-      s.on('data', (c: Buffer) => chunks.push(c));
-      s.on('error', reject);
-      s.on('close', () => resolve(Buffer.concat(chunks)));
-    });
-  }
 
   it('refuses an unknown address with Cease / Connection Rejected (6/5)', async () => {
     const b = await makeSide({ remoteAddress: '127.0.0.1', localAsn: AS_B, peerAsn: AS_A, routerId: ID_B, passive: true, listenOn: '127.0.0.2' });
