@@ -115,4 +115,9 @@ describe('podnetd process', () => {
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^podnetd \d+\.\d+\.\d+ \(node v26\./);
   });
+  it('--cleanup-config runs every controller\'s Cleanup and exits 0 without needing an API server', () => {
+    const r = spawnSync(process.execPath, [bin, '--cleanup-config', '--master=http://127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    for (const c of ['routes', 'firewall', 'services']) assert.match(r.stderr, new RegExp(`"controller":"${c}".*nothing to clean up`));
+  });
 });
