@@ -189,6 +189,25 @@ function frrIds(): { uid: number; gid: number } {
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
+/** FRR prints well-known communities (RFC 1997, RFC 3765, RFC 7999, RFC 8326, RFC 9494) by name. */
+const WELL_KNOWN: Record<string, string> = {
+  'graceful-shutdown': '65535:0',
+  'accept-own': '65535:1',
+  'route-filter-translated-v4': '65535:2',
+  'route-filter-v4': '65535:3',
+  'route-filter-translated-v6': '65535:4',
+  'route-filter-v6': '65535:5',
+  'llgr-stale': '65535:6',
+  'no-llgr': '65535:7',
+  'accept-own-nexthop': '65535:8',
+  blackhole: '65535:666',
+  'no-export': '65535:65281',
+  'no-advertise': '65535:65282',
+  'local-AS': '65535:65283',
+  'no-peer': '65535:65284',
+  internet: '0:0',
+};
+
 interface FrrDetailPath {
   aspath?: { string?: string; segments?: { type?: string; list?: number[] }[] };
   metric?: number;
@@ -224,7 +243,7 @@ export function parseFrrPrefix(text: string): RibRoute | undefined {
     prefix: canonicalPrefix(j.prefix),
     nextHop: nh?.ip === undefined ? '' : canonicalPrefix(nh.ip),
     asPath: (best.aspath?.segments ?? []).flatMap((seg) => seg.list ?? []),
-    communities: (best.community?.string ?? '').split(/\s+/).filter((x) => x !== ''),
+    communities: (best.community?.string ?? '').split(/\s+/).filter((x) => x !== '').map((c) => WELL_KNOWN[c] ?? c),
     largeCommunities: (best.largeCommunity?.string ?? '').split(/\s+/).filter((x) => x !== ''),
   };
   if (best.metric !== undefined) r.med = best.metric;

@@ -1,0 +1,202 @@
+// Harness self-test (interop tier, root): real daemons peer with each other
+// over veths between namespaces, each side originates an IPv4 and an IPv6
+// prefix with MED, communities (RFC 1997) and large communities (RFC 8092),
+// and each side's normalised rib() must show the other's routes with the
+// right AS path, next hop (RFC 4271 §5.1.3, RFC 4760 §3), peer and
+// attributes; then run-time withdrawals must propagate. Proves the wrappers
+// (config generation, start, waitEstablished, rib parsing, announce/withdraw)
+// against each daemon, so our speaker's interop tests can rely on them.
+import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
+import { Lab, waitFor } from './netns.ts';
+import type { Netns } from './netns.ts';
+import { Bird } from './peers/bird.ts';
+import { Exabgp } from './peers/exabgp.ts';
+import { Frr } from './peers/frr.ts';
+import { Gobgp } from './peers/gobgp.ts';
+import type { BgpDaemon, DaemonKind, DaemonSpec, Family, NeighborSpec, OriginRoute, RibRoute } from './peers/types.ts';
+
+/** How the two sides of a pair are connected. */
+type Mode =
+  | 'split' // an IPv4 session for ipv4 unicast and an IPv6 session for ipv6 unicast
+  | 'mp-over-v4' // one IPv4 session carrying both families
+  | 'mp-over-v6'; // one IPv6 session carrying both families
+
+interface PairDef {
+  readonly a: DaemonKind;
+  readonly b: DaemonKind;
+  readonly mode: Mode;
+}
+
+const PAIRS: readonly PairDef[] = [
+  { a: 'bird', b: 'frr', mode: 'split' },
+  { a: 'bird', b: 'gobgp', mode: 'mp-over-v4' },
+  { a: 'exabgp', b: 'bird', mode: 'mp-over-v6' },
+  { a: 'gobgp', b: 'exabgp', mode: 'mp-over-v4' },
+];
+
+interface Side {
+  readonly kind: DaemonKind;
+  readonly asn: number;
+  readonly v4: string;
+  readonly v6: string;
+  readonly routes: readonly OriginRoute[];
+  daemon?: BgpDaemon;
+}
+
+interface Pair {
+  readonly def: PairDef;
+  readonly name: string;
+  readonly a: Side;
+  readonly b: Side;
+}
+
+function side(kind: DaemonKind, i: number, n: 1 | 2): Side {
+  const id = 2 * i + n;
+  const asn = 65000 + id;
+  return {
+    kind,
+    asn,
+    v4: `198.18.${i}.${n}`,
+    v6: `fd00:0:0:${i}::${n}`,
+    routes: [
+      { prefix: `10.244.${id}.0/24`, med: 100 + id, communities: [`${asn}:${id}`, `64512:${id}`], largeCommunities: [`${asn}:1:${id}`] },
+      { prefix: `fd00:244:${id}::/64`, med: 200 + id, communities: [`${asn}:${600 + id}`], largeCommunities: [`${asn}:2:${id}`] },
+    ],
+  };
+}
+
+/** The sessions `self` opens toward `peer` for a pair's mode. */
+function neighbors(self: Side, peer: Side, mode: Mode): NeighborSpec[] {
+  const passive = self.kind === 'gobgp'; // GoBGP dials only after 5-10 s: let the other side dial
+  const common = { asn: peer.asn, holdTime: 30, ...(passive ? { passive: true } : {}) };
+  if (mode === 'split') return [{ ...common, address: peer.v4, families: ['ipv4'] }, { ...common, address: peer.v6, families: ['ipv6'] }];
+  return [{ ...common, address: mode === 'mp-over-v4' ? peer.v4 : peer.v6, families: ['ipv4', 'ipv6'] }];
+}
+
+function start(kind: DaemonKind, spec: DaemonSpec): Promise<BgpDaemon> {
+  switch (kind) {
+    case 'bird':
+      return Bird.start(spec);
+    case 'frr':
+      return Frr.start(spec);
+    case 'gobgp':
+      return Gobgp.start(spec);
+    case 'exabgp':
+      return Exabgp.start(spec);
+  }
+}
+
+async function startSide(ns: Netns, self: Side, peer: Side, mode: Mode): Promise<BgpDaemon> {
+  return start(self.kind, {
+    ns,
+    routerId: self.v4,
+    asn: self.asn,
+    listenAddress: mode === 'mp-over-v6' ? self.v6 : self.v4,
+    nextHop: { ipv4: self.v4, ipv6: self.v6 },
+    neighbors: neighbors(self, peer, mode),
+    routes: self.routes,
+  });
+}
+
+/** The route `receiver` should hold for `route` originated by `sender`. */
+function expected(sender: Side, route: OriginRoute, mode: Mode): RibRoute {
+  const fam: Family = route.prefix.includes(':') ? 'ipv6' : 'ipv4';
+  const peer = mode === 'mp-over-v4' ? sender.v4 : mode === 'mp-over-v6' ? sender.v6 : fam === 'ipv4' ? sender.v4 : sender.v6;
+  return {
+    prefix: route.prefix,
+    nextHop: fam === 'ipv4' ? sender.v4 : sender.v6,
+    asPath: [sender.asn],
+    ...(route.med === undefined ? {} : { med: route.med }),
+    communities: [...(route.communities ?? [])],
+    largeCommunities: [...(route.largeCommunities ?? [])],
+    peer,
+  };
+}
+
+/** The comparable part of a received route (LOCAL_PREF differs by daemon on eBGP: BIRD shows its default 100). */
+function comparable(r: RibRoute): RibRoute {
+  const { localPref: _lp, ...rest } = r;
+  return { ...rest, communities: [...r.communities].sort(), largeCommunities: [...r.largeCommunities].sort() };
+}
+
+/** Polls `receiver`'s rib until it holds `want` for each of `sender`'s routes; returns the last rib on timeout for the diff. */
+async function assertLearned(receiver: Side, sender: Side, mode: Mode): Promise<void> {
+  const d = receiver.daemon;
+  assert.ok(d !== undefined);
+  const want = sender.routes.map((r) => comparable(expected(sender, r, mode)));
+  let got: RibRoute[] = [];
+  await waitFor(`${receiver.kind} to learn ${sender.kind}'s routes`, async () => {
+    const rib = await d.rib();
+    got = want.map((w) => rib.find((r) => r.prefix === w.prefix)).filter((r) => r !== undefined).map(comparable);
+    return isDeepStrictEqual(got, want);
+  }, { timeoutMs: 20_000, intervalMs: 200 }).catch(() => undefined);
+  assert.deepEqual(got, want, `${receiver.kind}'s rib for ${sender.kind}'s prefixes`);
+}
+
+/** Polls until none of `prefixes` is in `receiver`'s rib. */
+async function gone(receiver: BgpDaemon, prefixes: readonly string[]): Promise<void> {
+  await waitFor(`${receiver.kind} to drop ${prefixes.join(', ')}`, async () => {
+    const rib = await receiver.rib();
+    return prefixes.every((px) => !rib.some((r) => r.prefix === px));
+  }, { timeoutMs: 20_000, intervalMs: 200 });
+}
+
+describe('harness: real BGP daemons peer in namespaces', function () {
+  this.timeout(120_000);
+  let lab: Lab | undefined;
+  const pairs: Pair[] = PAIRS.map((def, i) => ({ def, name: `${def.a}<->${def.b} (${def.mode})`, a: side(def.a, i + 1, 1), b: side(def.b, i + 1, 2) }));
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const l = await Lab.create();
+    lab = l;
+    await Promise.all(
+      pairs.map(async (p, i) => {
+        const na = await l.addNamespace(`p${i}a`);
+        const nb = await l.addNamespace(`p${i}b`);
+        await l.veth({ ns: na, ifname: 'eth0', addresses: [`${p.a.v4}/30`, `${p.a.v6}/64`] }, { ns: nb, ifname: 'eth0', addresses: [`${p.b.v4}/30`, `${p.b.v6}/64`] });
+        [p.a.daemon, p.b.daemon] = await Promise.all([startSide(na, p.a, p.b, p.def.mode), startSide(nb, p.b, p.a, p.def.mode)]);
+      }),
+    );
+    await Promise.all(
+      pairs.flatMap((p) => [
+        ...neighbors(p.a, p.b, p.def.mode).map((n) => p.a.daemon?.waitEstablished(n.address, 40_000)),
+        ...neighbors(p.b, p.a, p.def.mode).map((n) => p.b.daemon?.waitEstablished(n.address, 40_000)),
+      ]),
+    );
+  });
+
+  after(async function () {
+    for (const p of pairs) for (const s of [p.a, p.b]) await s.daemon?.stop().catch(() => undefined);
+    await lab?.teardown();
+  });
+
+  for (const p of pairs) {
+    it(`${p.name}: each side learns the other's IPv4 and IPv6 routes with AS path, next hop and attributes`, async function () {
+      await Promise.all([assertLearned(p.b, p.a, p.def.mode), assertLearned(p.a, p.b, p.def.mode)]);
+    });
+  }
+
+  for (const p of pairs) {
+    it(`${p.name}: run-time announce and withdraw propagate both ways`, async function () {
+      const a = p.a.daemon;
+      const b = p.b.daemon;
+      assert.ok(a !== undefined && b !== undefined);
+      // A new route announced at run time arrives with its attributes.
+      const extra: OriginRoute = { prefix: `10.244.${200 + pairs.indexOf(p)}.0/24`, med: 7, communities: [`${p.a.asn}:7`] };
+      await a.announce(extra);
+      const want = comparable(expected(p.a, extra, p.def.mode));
+      await waitFor(`${p.b.kind} to learn ${extra.prefix}`, async () => {
+        const r = (await b.rib('ipv4')).find((x) => x.prefix === extra.prefix);
+        return r !== undefined && isDeepStrictEqual(comparable(r), want);
+      }, { timeoutMs: 20_000, intervalMs: 200 });
+      // Withdrawals of both families from both sides vanish from the other side.
+      const fromA = [extra.prefix, ...p.a.routes.map((r) => r.prefix)];
+      const fromB = p.b.routes.map((r) => r.prefix);
+      for (const px of fromA) await a.withdraw(px);
+      for (const px of fromB) await b.withdraw(px);
+      await Promise.all([gone(b, fromA), gone(a, fromB)]);
+    });
+  }
+});
