@@ -116,6 +116,19 @@ export function localOpenOf(c: PeerConfig): OpenMessage {
   return { type: 'open', version: 4, myAs: c.localAsn > 0xffff ? AS_TRANS : c.localAsn, holdTime: c.holdTimeS ?? DEFAULT_FSM_CONFIG.holdTimeS, routerId: c.routerId, capabilities: caps };
 }
 
+/** Rejects configurations the protocol cannot carry (RangeError). */
+export function validateConfig(c: PeerConfig): void {
+  const hold = c.holdTimeS ?? DEFAULT_FSM_CONFIG.holdTimeS;
+  // RFC 4271 §4.2: the hold time is 0 or at least 3 seconds, in 16 bits
+  if (!Number.isInteger(hold) || hold < 0 || hold > 0xffff || hold === 1 || hold === 2) throw new RangeError(`hold time ${hold}s: must be 0 or 3..65535`);
+  for (const [name, port] of [['remotePort', c.remotePort], ['localPort', c.localPort]] as const) {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 0xffff)) throw new RangeError(`${name} ${port} out of range`);
+  }
+  if (c.localAsn === 0 || c.peerAsn === 0) throw new RangeError('AS 0 is reserved (RFC 7607)');
+  if (c.routerId === '0.0.0.0') throw new RangeError('router id 0.0.0.0 is invalid (RFC 6286)');
+  parseIpAddress(c.remoteAddress);
+}
+
 /** Canonical text of an address as node:net reports it (IPv4-mapped IPv6 becomes IPv4). */
 export function canonicalAddress(address: string): string {
   const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -147,7 +160,11 @@ export class Peer {
   #primary: Session | null = null;
   #secondary: Session | null = null;
 
+  /** The last session drop (for status displays), or null. */
+  lastDown: PeerDown | null = null;
+
   constructor(config: PeerConfig, hooks: PeerHooks = {}) {
+    validateConfig(config);
     this.config = config;
     this.remoteAddress = canonicalAddress(config.remoteAddress);
     this.hooks = hooks;
@@ -185,6 +202,13 @@ export class Peer {
     const sessions = this.sessions;
     for (const s of sessions) s.handle({ type: 'ManualStop', ...request });
     await Promise.all(sessions.map((s) => s.closed()));
+  }
+
+  /** Drops everything at once, without NOTIFICATION (process exit, peer removed after stop()). */
+  dispose(): void {
+    for (const s of this.sessions) s.dispose();
+    this.#primary = null;
+    this.#secondary = null;
   }
 
   /** Tells the peer its UPDATE source has new messages: the transmitter pulls while the socket has room. */
@@ -242,7 +266,9 @@ export class Peer {
         up: (_session, info) => this.hooks.onEstablished?.(info),
         down: (session, reason) => {
           const info = session.info;
-          if (info !== null) this.hooks.onDown?.({ reason, sent: session.lastNotificationOut, received: session.lastNotificationIn, info });
+          if (info === null) return;
+          this.lastDown = { reason, sent: session.lastNotificationOut, received: session.lastNotificationIn, info };
+          this.hooks.onDown?.(this.lastDown);
         },
         update: (session, message) => (session.info !== null ? this.hooks.onUpdate?.(message, session.info) : undefined),
         routeRefresh: (session, message) => {
@@ -263,7 +289,11 @@ export class Peer {
       this.#secondary = null;
       return;
     }
-    if (p.state.name === 'Idle' || (p.state.name === 'Active' && !p.state.delayOpen)) {
+    const idle = p.state.name === 'Idle';
+    const listening = p.state.name === 'Active' && !p.state.delayOpen;
+    // our connect attempt is still pending but the peer's connection already made it: abandon the attempt
+    const superseded = p.state.name === 'Connect' && !p.state.delayOpen && s.state.name === 'Established';
+    if (idle || listening || superseded) {
       // the main run lost its connection (or never had one): the peer's connection carries on
       s.state = adoptRun(s.state, p.state);
       p.dispose();

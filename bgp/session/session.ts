@@ -1,13 +1,11 @@
 // One BGP connection and its FSM instance: the thin shell that runs the pure
 // FSM's effects on node:net (connect with TCP_NODELAY and an optional local
 // address/port, close after flushing, send OPEN/KEEPALIVE/NOTIFICATION, arm
-// timers on an injectable clock) and turns socket input into FSM events.
-// Inbound backpressure: frames wait in a small inbox; when the UPDATE consumer
-// returns a promise, the socket is paused until it settles, so a flooding
-// peer is slowed by TCP, not by our memory. The hold timer never expires
-// while received messages wait in that inbox (BIRD's leniency): they are
-// liveness not yet accounted for.
-// RFCs: 4271 §4 and §8 (messages and FSM events), 6.1-6.3 (which error
+// timers on an injectable clock) and turns received messages into FSM
+// events. Input and output backpressure live in rx.ts and tx.ts; the hold
+// timer never expires while received messages still wait to be processed
+// (BIRD's leniency): they are liveness not yet accounted for.
+// RFCs: 4271 §4 and §8 (messages and FSM events), §6.1-6.3 (which error
 // becomes which event), 8654 §4 (max length after negotiation), 5492.
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { transition } from '../fsm/transition.ts';
@@ -16,7 +14,6 @@ import {
   BgpError,
   DEFAULT_WIRE_CONTEXT,
   ErrorCode,
-  Framer,
   MessageType,
   OpenSubcode,
   decodeMessage,
@@ -33,6 +30,7 @@ import {
   type WireContext,
 } from '../wire/index.ts';
 import type { Clock, TimerHandle } from './clock.ts';
+import { Receiver } from './rx.ts';
 import { SOCKET_HIGH_WATER_MARK, Transmitter } from './tx.ts';
 
 /** Where an outbound connection goes, and what it binds locally. */
@@ -56,6 +54,8 @@ export interface SessionInfo {
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Clock time (ms) the session became Established, for uptime. */
+  readonly establishedAt: number;
 }
 
 export interface SessionHooks {
@@ -82,9 +82,7 @@ export interface SessionOptions {
 }
 
 export interface SessionStats {
-  messagesIn: number;
   updatesIn: number;
-  bytesIn: number;
   /** Hold-timer expiries deferred because received messages were still queued. */
   holdDeferred: number;
 }
@@ -112,8 +110,9 @@ export class Session {
   info: SessionInfo | null = null;
   lastNotificationIn: NotificationMessage | null = null;
   lastNotificationOut: Notification | null = null;
-  readonly stats: SessionStats = { messagesIn: 0, updatesIn: 0, bytesIn: 0, holdDeferred: 0 };
+  readonly stats: SessionStats = { updatesIn: 0, holdDeferred: 0 };
   readonly tx = new Transmitter();
+  readonly rx: Receiver;
 
   readonly #opts: SessionOptions;
   #socket: Socket | null = null;
@@ -121,13 +120,7 @@ export class Session {
   /** Bumped on every connect/attach/close: callbacks of an older socket are ignored. */
   #gen = 0;
   readonly #timers = new Map<TimerName, TimerHandle>();
-  #framer = new Framer();
   #ctx: WireContext = DEFAULT_WIRE_CONTEXT;
-  #inbox: Uint8Array[] = [];
-  #inboxHead = 0;
-  #inboxBytes = 0;
-  #busy = false;
-  #eof: string | null = null;
   #events: FsmEvent[] = [];
   #running = false;
   readonly #closing = new Set<Promise<void>>();
@@ -136,6 +129,12 @@ export class Session {
     this.#opts = opts;
     this.state = opts.state;
     this.tx.setSource(() => opts.hooks.nextUpdate(this));
+    this.rx = new Receiver({
+      frame: (frame) => this.#dispatch(frame),
+      // RFC 4271 §6.1: header errors
+      headerError: (e) => this.handle({ type: 'BGPHeaderErr', error: toNotification(e), detail: e.message }),
+      ended: (why) => this.#lost(this.#gen, why),
+    });
   }
 
   /** Feeds one FSM event; events raised while a step runs are queued and run in order. */
@@ -161,7 +160,7 @@ export class Session {
 
   /** Received bytes not yet processed: queued messages, a busy consumer, unread socket data. */
   get backlog(): number {
-    return this.#inboxBytes + (this.#busy ? 1 : 0) + (this.#socket?.readableLength ?? 0);
+    return this.rx.backlog;
   }
 
   get wireContext(): WireContext {
@@ -254,7 +253,7 @@ export class Session {
     const capabilities = negotiate(this.#opts.localOpen.capabilities, peerOpen.capabilities);
     this.#ctx = capabilities.context;
     // RFC 8654 §4: accept extended messages only once we advertised them
-    this.#framer.maxLength = maxRxLength(this.#ctx);
+    this.rx.maxLength = maxRxLength(this.#ctx);
     this.info = {
       negotiated,
       capabilities,
@@ -265,17 +264,14 @@ export class Session {
       localPort: socket.localPort ?? 0,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
+      establishedAt: this.#opts.clock.now(),
     };
     this.#opts.hooks.up(this, this.info);
     this.tx.enable();
   }
 
   #release(): void {
-    this.#inbox = [];
-    this.#inboxHead = 0;
-    this.#inboxBytes = 0;
-    this.#eof = null;
-    this.#framer = new Framer();
+    this.rx.detach();
     this.#ctx = DEFAULT_WIRE_CONTEXT;
     this.peerOpen = null;
     this.info = null;
@@ -301,7 +297,7 @@ export class Session {
       this.handle({ type: 'Tcp_CR_Acked' });
     });
     socket.on('error', (err) => {
-      if (gen === this.#gen && !this.#connected) this.#lost(gen, err.message, true);
+      if (gen === this.#gen && !this.#connected) this.#lost(gen, err.message);
     });
   }
 
@@ -310,19 +306,23 @@ export class Session {
     this.#connected = true;
     socket.setNoDelay(true);
     this.tx.attach(socket);
-    socket.on('data', (chunk: Buffer) => this.#onData(gen, chunk));
-    socket.on('end', () => this.#lost(gen, 'peer closed the connection', false));
-    socket.on('close', () => this.#lost(gen, 'connection closed', false));
-    socket.on('error', (err) => this.#lost(gen, err.message, true));
+    this.rx.attach(socket);
+    socket.on('data', (chunk: Buffer) => {
+      if (gen === this.#gen) this.rx.push(chunk);
+    });
+    // an orderly end is reported once the messages before it are processed
+    socket.on('end', () => {
+      if (gen === this.#gen) this.rx.end('peer closed the connection');
+    });
+    socket.on('close', () => {
+      if (gen === this.#gen) this.rx.end('connection closed');
+    });
+    socket.on('error', (err) => this.#lost(gen, err.message));
   }
 
-  /** The connection broke: after queued input is processed (unless it was an error), TcpConnectionFails. */
-  #lost(gen: number, why: string, error: boolean): void {
+  /** The connection broke: TcpConnectionFails. */
+  #lost(gen: number, why: string): void {
     if (gen !== this.#gen) return;
-    if (!error && this.backlog > 0) {
-      this.#eof ??= why;
-      return;
-    }
     this.#dropSocket();
     this.handle({ type: 'TcpConnectionFails', error: why });
   }
@@ -361,47 +361,9 @@ export class Session {
 
   // ---------------------------------------------------------------- input
 
-  #onData(gen: number, chunk: Buffer): void {
-    if (gen !== this.#gen) return;
-    this.stats.bytesIn += chunk.length;
-    let frames: Uint8Array[];
-    try {
-      frames = this.#framer.push(chunk);
-    } catch (e) {
-      if (!BgpError.is(e)) throw e;
-      // RFC 4271 §6.1: header errors
-      this.handle({ type: 'BGPHeaderErr', error: toNotification(e), detail: e.message });
-      return;
-    }
-    for (const f of frames) {
-      this.#inbox.push(f);
-      this.#inboxBytes += f.length;
-    }
-    this.#pump(gen);
-  }
-
-  /** Dispatches queued frames until empty or the consumer is busy; pauses/resumes the socket accordingly. */
-  #pump(gen: number): void {
-    while (!this.#busy && gen === this.#gen && this.#inboxHead < this.#inbox.length) {
-      const frame = this.#inbox[this.#inboxHead] as Uint8Array;
-      this.#inbox[this.#inboxHead++] = EMPTY;
-      this.#inboxBytes -= frame.length;
-      this.#dispatch(frame, gen);
-    }
-    if (gen !== this.#gen) return;
-    const socket = this.#socket;
-    if (this.#busy) {
-      socket?.pause();
-      return;
-    }
-    this.#inbox = [];
-    this.#inboxHead = 0;
-    socket?.resume();
-    if (this.#eof !== null) this.#lost(gen, this.#eof, false);
-  }
-
-  #dispatch(frame: Uint8Array, gen: number): void {
-    this.stats.messagesIn++;
+  /** One received message -> FSM event; an UPDATE in Established goes to the consumer (its promise pauses input). */
+  #dispatch(frame: Uint8Array): void | Promise<void> {
+    const gen = this.#gen;
     const type = frame[18];
     let msg;
     try {
@@ -439,18 +401,9 @@ export class Session {
         this.handle({ type: 'UpdateMsg' });
         if (this.state.name !== 'Established' || gen !== this.#gen) return;
         this.stats.updatesIn++;
-        const r = this.#opts.hooks.update(this, msg);
-        if (r === undefined) return;
-        this.#busy = true;
-        const settle = (): void => {
-          this.#busy = false;
-          if (gen === this.#gen) this.#pump(gen);
-        };
-        r.then(settle, settle);
-        return;
+        return this.#opts.hooks.update(this, msg);
       }
     }
   }
 }
 
-const EMPTY = new Uint8Array(0);
