@@ -261,6 +261,14 @@ export class Lab {
       for (const cidr of end.addresses ?? []) await end.ns.addAddress(end.ifname, cidr);
       await end.ns.linkUp(end.ifname);
     }
+    // Even without DAD the kernel marks new addresses (the link-local one too)
+    // tentative until its addrconf work runs: wait for that, briefly.
+    for (const end of [a, b]) {
+      await waitFor(`${end.ns.name}/${end.ifname}: IPv6 addresses ready`, async () => {
+        const out = (await end.ns.ip(['-6', 'addr', 'show', 'dev', end.ifname])).stdout;
+        return out.includes('scope link') && !out.includes('tentative');
+      }, { timeoutMs: 5_000, intervalMs: 10 });
+    }
   }
 
   /** Used by `Netns.spawn`. */
@@ -287,7 +295,7 @@ export class Lab {
     if (this.#tornDown) return;
     this.#tornDown = true;
     await Promise.allSettled(this.#procs.map((p) => p.stop()));
-    for (const ns of this.#namespaces) await deleteNamespace(ns.name);
+    await Promise.allSettled(this.#namespaces.map((ns) => deleteNamespace(ns.name)));
     rmSync(join(OWNER_DIR, this.prefix), { force: true });
     if (opts.keepDir !== true && process.env['PODNET_KEEP_LAB'] !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
@@ -299,12 +307,19 @@ async function deleteNamespace(name: string): Promise<void> {
     const r = await run('ip', ['netns', 'pids', name], { allowFail: true });
     return r.stdout.split('\n').filter((s) => s.trim() !== '').map(Number);
   };
-  let left = await pids();
-  for (const pid of left) process.kill(pid, 'SIGTERM');
+  const signal = (pid: number, sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const left = await pids();
+  for (const pid of left) signal(pid, 'SIGTERM');
   if (left.length > 0) {
     await waitFor(`processes in ${name} to exit`, async () => (await pids()).length === 0, { timeoutMs: 3_000 }).catch(() => undefined);
-    left = await pids();
-    for (const pid of left) process.kill(pid, 'SIGKILL');
+    for (const pid of await pids()) signal(pid, 'SIGKILL');
+    await waitFor(`processes in ${name} to die`, async () => (await pids()).length === 0, { timeoutMs: 2_000 }).catch(() => undefined);
   }
   await run('ip', ['netns', 'del', name], { allowFail: true });
 }
