@@ -301,18 +301,19 @@ export class Lab {
   }
 }
 
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
 /** Kills processes still inside a namespace (children of our daemons), then deletes it. */
 async function deleteNamespace(name: string): Promise<void> {
   const pids = async (): Promise<number[]> => {
     const r = await run('ip', ['netns', 'pids', name], { allowFail: true });
     return r.stdout.split('\n').filter((s) => s.trim() !== '').map(Number);
-  };
-  const signal = (pid: number, sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
   };
   const left = await pids();
   for (const pid of left) signal(pid, 'SIGTERM');
