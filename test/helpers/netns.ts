@@ -301,7 +301,7 @@ export class Lab {
   }
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+function signalPid(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {
@@ -316,10 +316,10 @@ async function deleteNamespace(name: string): Promise<void> {
     return r.stdout.split('\n').filter((s) => s.trim() !== '').map(Number);
   };
   const left = await pids();
-  for (const pid of left) signal(pid, 'SIGTERM');
+  for (const pid of left) signalPid(pid, 'SIGTERM');
   if (left.length > 0) {
     await waitFor(`processes in ${name} to exit`, async () => (await pids()).length === 0, { timeoutMs: 3_000 }).catch(() => undefined);
-    for (const pid of await pids()) signal(pid, 'SIGKILL');
+    for (const pid of await pids()) signalPid(pid, 'SIGKILL');
     await waitFor(`processes in ${name} to die`, async () => (await pids()).length === 0, { timeoutMs: 2_000 }).catch(() => undefined);
   }
   await run('ip', ['netns', 'del', name], { allowFail: true });
