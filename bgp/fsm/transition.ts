@@ -16,7 +16,10 @@
 //   §6.1 and §6.2 require it) rather than the generic FSM error;
 // - PassiveTcpEstablishment is kept for the whole run: in Active the
 //   ConnectRetryTimer only re-arms, it never makes a passive peer connect;
-// - ManualStop in Idle cancels a pending automatic restart.
+// - ManualStop in Idle cancels a pending automatic restart;
+// - sending an UPDATE does not restart the KeepaliveTimer (§8.2.2 says it
+//   does): a few extra KEEPALIVEs during a flood are harmless and cheaper
+//   than re-arming a timer per message.
 import { CeaseSubcode, ErrorCode, FsmSubcode, shutdownCommunicationData } from '../wire/index.ts';
 import { checkOpen } from './open-check.ts';
 import type { FsmCommon, FsmConfig, FsmEffect, FsmEvent, FsmResult, FsmState, Negotiated, Notification, StopRequest, TimerName } from './types.ts';
@@ -292,7 +295,8 @@ function connected(s: FsmState & { name: 'OpenSent' | 'OpenConfirm' | 'Establish
       // RFC 4271 §6.8, RFC 4486 §4: Cease / Connection Collision Resolution
       return toIdle(s, cfg, { reason: `connection collision: this connection is closed${e.why !== undefined ? ` (${e.why})` : ''}`, notification: COLLISION, counter: 'increment' });
     case 'NotifMsgVerErr':
-      return toIdle(s, cfg, { reason: `peer sent NOTIFICATION ${describe(e.notification)} (version)`, counter: n === 'OpenSent' ? 'keep' : 'increment', damp: true });
+      // RFC 4271 §8.2.2 event 24: only Established increments the counter
+      return toIdle(s, cfg, { reason: `peer sent NOTIFICATION ${describe(e.notification)} (version)`, counter: n === 'Established' ? 'increment' : 'keep', damp: true });
     case 'NotifMsg':
       // OpenSent: we do not answer a NOTIFICATION with an FSM error (see header)
       return toIdle(s, cfg, { reason: `peer sent NOTIFICATION ${describe(e.notification)}`, counter: 'increment', damp: true });

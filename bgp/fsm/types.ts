@@ -163,7 +163,7 @@ export const DEFAULT_FSM_CONFIG = {
   delayOpenMs: 0,
   dampPeerOscillations: true,
   idleHoldMs: 5_000,
-  idleHoldMaxMs: 300_000,
+  idleHoldMaxMs: 120_000,
   sendNotificationWithoutOpen: true,
 } as const;
 

@@ -87,6 +87,8 @@ const rows: Row[] = [
   { from: 'openConfirm', event: events.BGPOpen, to: 'Idle', effects: ['send:NOTIFICATION 5/2', 'stop:Hold', 'stop:Keepalive', ...IDLE_AFTER_ERROR], reason: /unexpected BGPOpen in OpenConfirm/ },
   { from: 'openConfirm', event: events.UpdateMsg, to: 'Idle', effects: ['send:NOTIFICATION 5/2', 'stop:Hold', 'stop:Keepalive', ...IDLE_AFTER_ERROR], reason: /unexpected UpdateMsg in OpenConfirm/ },
   { from: 'openConfirm', event: events.NotifMsg, to: 'Idle', effects: ['stop:Hold', 'stop:Keepalive', ...IDLE_AFTER_ERROR], reason: /peer sent NOTIFICATION/ },
+  { from: 'openConfirm', event: events.NotifMsgVerErr, to: 'Idle', effects: ['stop:Hold', 'stop:Keepalive', 'close', 'release', 'start:IdleHold:5000', 'backoff:10000'], reason: /version/ },
+  { from: 'established', event: events.NotifMsgVerErr, to: 'Idle', effects: ['stop:Hold', 'stop:Keepalive', 'down', 'close', 'release', 'counter:2', 'start:IdleHold:40000', 'backoff:80000'], reason: /version/ },
   { from: 'openConfirm', event: events.TcpConnectionFails, to: 'Idle', effects: ['stop:Hold', 'stop:Keepalive', ...IDLE_AFTER_ERROR], reason: /TCP connection failed/ },
   { from: 'openConfirm', event: events.OpenCollisionDump, to: 'Idle', effects: ['send:NOTIFICATION 6/7', 'stop:Hold', 'stop:Keepalive', 'close', 'release', 'counter:1', 'start:IdleHold:5000'], reason: /collision/ },
   { from: 'openConfirm', event: events.ManualStop, to: 'Idle', effects: ['send:NOTIFICATION 6/2', 'stop:Hold', 'stop:Keepalive', 'close', 'release'], reason: /manual stop/ },
