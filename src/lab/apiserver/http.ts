@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, toApiError, unsupportedMediaType } from './errors.ts';
 import type { Json } from './kinds.ts';
+import { decodeProtobufObject } from './protobuf.ts';
 import type { PatchType } from './resources.ts';
 
 const MAX_BODY = 3 * 1024 * 1024; // the real server's default request size limit
@@ -83,12 +84,13 @@ function decodeYaml(buf: Buffer): Json {
   }
 }
 
-/** Decodes a create/update body (JSON or YAML). */
+/** Decodes a create/update body (JSON, YAML, or protobuf for the kinds protobuf.ts knows). */
 export function decodeObjectBody(contentType: string | undefined, buf: Buffer): Json {
   const type = parseMediaRanges(contentType)[0]?.type ?? 'application/json';
   if (buf.length === 0) throw badRequest('the body of the request is empty');
   if (type === 'application/json' || type === '*/*') return decodeJson(buf);
   if (type === 'application/yaml' || type === 'application/x-yaml') return decodeYaml(buf);
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(buf);
   throw unsupportedMediaType(type);
 }
 

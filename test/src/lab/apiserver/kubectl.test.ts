@@ -108,6 +108,21 @@ spec:
   },
 ];
 
+/** Asserts every field of `want` (nulls and empty objects skipped) has the same value in `got`. */
+function assertSubset(got: unknown, want: unknown, path = ''): void {
+  if (want === null) return;
+  if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got), `${path}: not a list`);
+    assert.equal(got.length, want.length, `${path}: length`);
+    want.forEach((w, i) => assertSubset(got[i], w, `${path}[${i}]`));
+  } else if (typeof want === 'object') {
+    for (const [k, w] of Object.entries(want)) {
+      if (w !== null && typeof w === 'object' && !Array.isArray(w) && Object.keys(w).length === 0) continue;
+      assertSubset((got as Record<string, unknown> | undefined)?.[k], w, `${path}.${k}`);
+    }
+  } else assert.equal(got, want, path);
+}
+
 /** Rows of a `kubectl get` table whose first column is `name`. */
 const rowsFor = (lines: readonly string[], name: string): string[] => lines.filter((l) => l.split(/\s+/)[0] === name);
 
@@ -181,6 +196,29 @@ describe('lab/apiserver: kubectl against the embedded API server', function () {
       assert.equal(watch.err.trim(), '', 'kubectl get -w wrote to stderr');
     });
   }
+
+  it('imperative commands, including protobuf bodies: create namespace/service, run, expose', async () => {
+    const commands: string[][] = [
+      ['create', 'namespace', 'imperative', '--save-config'], // protobuf
+      ['create', 'service', 'nodeport', 'imp', '--tcp=80:8080', '--node-port=30080', '-n', 'imperative'], // protobuf
+      ['create', 'service', 'clusterip', 'imp3', '--clusterip=None', '--tcp=82:8082', '-n', 'imperative'], // protobuf
+      ['create', 'service', 'externalname', 'imp4', '--external-name=db.example.internal', '-n', 'imperative'], // protobuf
+      ['run', 'imp', '--image=registry.local/imp:1', '--port=8080', '--labels=app=imp,tier=x', '--env=A=1', '--restart=Never', '-n', 'imperative'],
+      ['expose', 'pod', 'imp', '--port=81', '--target-port=http', '--name=imp2', '-n', 'imperative'],
+    ];
+    for (const cmd of commands) {
+      // What kubectl renders client-side must be what the server stored.
+      const want = JSON.parse(await kubectl.ok([...cmd, '--dry-run=client', '-o', 'json'])) as Record<string, unknown>;
+      const got = JSON.parse(await kubectl.ok([...cmd, '-o', 'json'])) as Record<string, unknown>;
+      assertSubset(got, want, cmd.slice(0, 3).join(' '));
+    }
+    const ns = server.get('Namespace', 'imperative');
+    assert.match(String((ns?.['metadata'] as { annotations?: Record<string, string> }).annotations?.['kubectl.kubernetes.io/last-applied-configuration']), /"name":"imperative"/);
+    const svc = server.get('Service', 'imp', 'imperative');
+    assert.deepEqual((svc?.['spec'] as { ports: unknown[] }).ports, [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }]);
+    assert.equal((server.get('Service', 'imp3', 'imperative')?.['spec'] as { clusterIP: string }).clusterIP, 'None');
+    assert.equal((server.get('Service', 'imp4', 'imperative')?.['spec'] as { externalName: string }).externalName, 'db.example.internal');
+  });
 
   it('kubectl get nodes shows a Ready node with roles and version from its status', async () => {
     server.create('Node', {
