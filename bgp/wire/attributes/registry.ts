@@ -151,15 +151,13 @@ export function attributeSize(n: number): number {
 /**
  * Encodes the attributes as one block: MP_REACH then MP_UNREACH first
  * (RFC 7606 §5.1), then the rest by ascending type code, unknown attributes
- * with their stored flags. `skip` leaves out codes (the UPDATE builder adds
- * its own MP attribute per message).
+ * with their stored flags.
  */
-export function encodeAttributes(attrs: PathAttributes, ctx: WireContext, skip: ReadonlySet<number> = new Set()): Uint8Array {
+export function encodeAttributes(attrs: PathAttributes, ctx: WireContext): Uint8Array {
   const parts: { flags: number; code: number; value: Uint8Array }[] = [];
   const order = [mpReach, mpUnreach, ...table.filter((d) => d !== mpReach && d !== mpUnreach)];
   const rest: { flags: number; code: number; value: Uint8Array }[] = [];
   for (const d of order) {
-    if (skip.has(d.code)) continue;
     const value = d.encode(attrs, ctx);
     if (value === null) continue;
     const item = { flags: d.flags, code: d.code, value };
@@ -167,7 +165,7 @@ export function encodeAttributes(attrs: PathAttributes, ctx: WireContext, skip: 
     else rest.push(item);
   }
   for (const u of attrs.unknown ?? []) {
-    if (!skip.has(u.code) && registry[u.code] === undefined) rest.push({ flags: u.flags, code: u.code, value: u.value });
+    if (registry[u.code] === undefined) rest.push({ flags: u.flags, code: u.code, value: u.value });
   }
   rest.sort((a, b) => a.code - b.code);
   parts.push(...rest);

@@ -7,6 +7,7 @@ import {
   buildUpdates,
   buildWithdrawals,
   decodeMessage,
+  Framer,
   updateRoutes,
   type PathAttributes,
   type UpdateMessage,
@@ -118,5 +119,21 @@ describe('bgp/wire UPDATE builder', () => {
     const before = JSON.stringify(batch);
     buildUpdates(batch, ctx4);
     assert.equal(JSON.stringify(batch), before);
+  });
+
+  it('frames and decodes 200k prefixes quickly (no per-prefix object churn)', () => {
+    const prefixes = v4(200_000);
+    const msgs = buildUpdates({ family: 'ipv4-unicast', attributes: attrs, nextHop: parseIpv4('198.18.0.1'), prefixes }, ctx4);
+    const stream = Uint8Array.from(Buffer.concat(msgs));
+    const t0 = performance.now();
+    const framer = new Framer();
+    let n = 0;
+    for (let off = 0; off < stream.length; off += 65536) {
+      for (const f of framer.push(stream.subarray(off, off + 65536))) n += (decodeMessage(f, ctx4) as UpdateMessage).nlri.prefixes.length;
+    }
+    const ms = performance.now() - t0;
+    assert.equal(n, 200_000);
+    // about 15 ms on the reference machine; the bound only catches an order-of-magnitude regression
+    assert.ok(ms < 1500, `${ms.toFixed(0)} ms`);
   });
 });

@@ -98,6 +98,23 @@ describe('bgp/wire decodes real daemon captures', () => {
         assert.deepStrictEqual(bytewise.map((b) => Buffer.from(b).toString('hex')), whole.map((b) => Buffer.from(b).toString('hex')));
       });
 
+      if (index.daemon === 'bird' || index.daemon === 'gobgp') {
+        it('re-encodes byte for byte every message outside MP_REACH/MP_UNREACH routes (same layout as ours)', () => {
+          const frames = new Framer().push(stream);
+          const open = decodeMessage(frames[0] as Uint8Array, negotiate([], []).context) as OpenMessage;
+          const ctx = negotiate(listenerCaps(index.scenario.daemonAsn), open.capabilities).context;
+          let exact = 0;
+          for (const fr of frames) {
+            const m = decodeMessage(fr, ctx);
+            // BIRD sets Extended Length on every MP attribute; GoBGP puts MP_REACH between other attributes
+            if (m.type === 'update' && endOfRibFamily(m) === null && (m.attributes.mpReach !== undefined || m.attributes.mpUnreach !== undefined)) continue;
+            assert.equal(Buffer.from(encodeMessage(m, ctx)).toString('hex'), Buffer.from(fr).toString('hex'));
+            exact++;
+          }
+          assert.ok(exact >= 5, `${exact} messages compared`);
+        });
+      }
+
       it('decodes every message without error, carrying the scenario', () => {
         const frames = new Framer().push(stream);
         const open = decodeMessage(frames[0] as Uint8Array, negotiate([], []).context) as OpenMessage;
