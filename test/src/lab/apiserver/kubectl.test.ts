@@ -212,12 +212,12 @@ describe('lab/apiserver: kubectl against the embedded API server', function () {
       const got = JSON.parse(await kubectl.ok([...cmd, '-o', 'json'])) as Record<string, unknown>;
       assertSubset(got, want, cmd.slice(0, 3).join(' '));
     }
-    const ns = server.get('Namespace', 'imperative');
-    assert.match(String((ns?.['metadata'] as { annotations?: Record<string, string> }).annotations?.['kubectl.kubernetes.io/last-applied-configuration']), /"name":"imperative"/);
-    const svc = server.get('Service', 'imp', 'imperative');
-    assert.deepEqual((svc?.['spec'] as { ports: unknown[] }).ports, [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }]);
-    assert.equal((server.get('Service', 'imp3', 'imperative')?.['spec'] as { clusterIP: string }).clusterIP, 'None');
-    assert.equal((server.get('Service', 'imp4', 'imperative')?.['spec'] as { externalName: string }).externalName, 'db.example.internal');
+    const spec = (name: string): Record<string, unknown> => (server.get('Service', name, 'imperative')?.['spec'] ?? {}) as Record<string, unknown>;
+    const nsMeta = (server.get('Namespace', 'imperative')?.['metadata'] ?? {}) as { annotations?: Record<string, string> };
+    assert.match(nsMeta.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] ?? '', /"name":"imperative"/);
+    assert.deepEqual(spec('imp')['ports'], [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080, nodePort: 30080 }]);
+    assert.equal(spec('imp3')['clusterIP'], 'None');
+    assert.equal(spec('imp4')['externalName'], 'db.example.internal');
   });
 
   it('kubectl get nodes shows a Ready node with roles and version from its status', async () => {

@@ -12,6 +12,23 @@ import { decodeProtobufObject } from '../../../../src/lab/apiserver/protobuf.ts'
 import { humanDuration } from '../../../../src/lab/apiserver/tables.ts';
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from '../../../../src/lab/apiserver/validation.ts';
 
+// Protocol Buffers wire format: tag = field << 3 | wire type; 0 varint, 2 length-delimited.
+/** Protocol Buffers base-128 varint. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  return [...out, n];
+}
+
+const ld = (field: number, bytes: number[]): number[] => [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
+const str = (field: number, v: string): number[] => ld(field, [...Buffer.from(v)]);
+const num = (field: number, v: number): number[] => [...varint(field << 3), ...varint(v)];
+const envelope = (kind: string, raw: number[]): Uint8Array =>
+  Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...ld(1, [...str(1, 'v1'), ...str(2, kind)]), ...ld(2, raw), ...str(4, 'application/vnd.kubernetes.protobuf')]);
+
 const code = (fn: () => unknown): number => {
   try {
     fn();
@@ -131,20 +148,6 @@ describe('lab/apiserver: pure parts', () => {
   });
 
   it('decodes protobuf bodies (k8s envelope, nested messages, maps, IntOrString, skipped unknown fields)', () => {
-    // Protocol Buffers wire format: tag = field << 3 | wire type; 0 varint, 2 length-delimited.
-    const varint = (n: number): number[] => {
-      const out: number[] = [];
-      while (n > 0x7f) {
-        out.push((n & 0x7f) | 0x80);
-        n >>>= 7;
-      }
-      return [...out, n];
-    };
-    const ld = (field: number, bytes: number[]): number[] => [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
-    const str = (field: number, v: string): number[] => ld(field, [...Buffer.from(v)]);
-    const num = (field: number, v: number): number[] => [...varint(field << 3), ...varint(v)];
-    const envelope = (kind: string, raw: number[]): Uint8Array =>
-      Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...ld(1, [...str(1, 'v1'), ...str(2, kind)]), ...ld(2, raw), ...str(4, 'application/vnd.kubernetes.protobuf')]);
     const meta = ld(1, [...str(1, 'web'), ...str(3, 'default'), ...ld(11, [...str(1, 'app'), ...str(2, 'web')]), ...str(4, 'ignored-selflink'), ...num(99, 7)]);
     const port = (n: number, target: number[]): number[] => ld(1, [...str(1, `p${n}`), ...str(2, 'TCP'), ...num(3, n), ...ld(4, target), ...num(5, 0)]);
     const spec = ld(2, [...port(80, [...num(1, 0), ...num(2, 8080)]), ...port(443, [...num(1, 1), ...str(3, 'https')]), ...str(4, 'ClusterIP'), ...str(3, '')]);
