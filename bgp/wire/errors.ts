@@ -106,14 +106,24 @@ export class BgpError extends Error {
   readonly subcode: number;
   readonly data: Uint8Array;
   readonly action: ErrorAction;
+  /** For UPDATE errors, the type code of the attribute at fault, else null. */
+  readonly attributeCode: number | null;
 
-  constructor(code: number, subcode: number, message: string, data: Uint8Array = EMPTY, action: ErrorAction = 'session-reset') {
+  constructor(
+    code: number,
+    subcode: number,
+    message: string,
+    data: Uint8Array = EMPTY,
+    action: ErrorAction = 'session-reset',
+    attributeCode: number | null = null,
+  ) {
     super(message);
     this.name = 'BgpError';
     this.code = code;
     this.subcode = subcode;
     this.data = data;
     this.action = action;
+    this.attributeCode = attributeCode;
   }
 
   /** Brand check that survives two copies of the module being loaded. */
@@ -123,7 +133,7 @@ export class BgpError extends Error {
 
   /** The same error with another action (e.g. a session-reset downgraded to treat-as-withdraw). */
   withAction(action: ErrorAction): BgpError {
-    return new BgpError(this.code, this.subcode, this.message, this.data, action);
+    return new BgpError(this.code, this.subcode, this.message, this.data, action, this.attributeCode);
   }
 }
 Object.defineProperty(BgpError.prototype, BRAND, { value: true });

@@ -46,6 +46,10 @@ export function decodeUpdate(frame: Uint8Array, ctx: WireContext): UpdateMessage
   const nlri = decodeNlri(frame, o + alen, end, false, addPath4);
   const attributes = decoded.attributes;
   let errors = decoded.errors;
+  if (nlri.prefixes.length === 0 && errors.some((e) => e.attributeCode === AttrCode.nextHop && e.action === 'treat-as-withdraw')) {
+    // RFC 4760 §3: without NLRI in the NLRI field NEXT_HOP is ignored, so a malformed one withdraws nothing
+    errors = errors.map((e) => (e.attributeCode === AttrCode.nextHop ? e.withAction('attribute-discard') : e));
+  }
   const announces = nlri.prefixes.length > 0 || attributes.mpReach !== undefined;
   if (announces && !errors.some((e) => e.action === 'treat-as-withdraw')) {
     // RFC 7606 §3.d: a missing well-known mandatory attribute -> treat-as-withdraw (data = the type code)

@@ -88,7 +88,13 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ct
     if (vend > end) {
       // RFC 7606 §4: an attribute overrunning the Total Path Attribute Length -> treat-as-withdraw
       errors.push(
-        new BgpError(ErrorCode.update, UpdateSubcode.attributeLengthError, `attribute ${code} of ${len} octets overruns the attribute list`, buf.slice(i, end), 'treat-as-withdraw'),
+        new BgpError(
+          ErrorCode.update,
+          UpdateSubcode.attributeLengthError,
+          `attribute ${code} of ${len} octets overruns the attribute list`,
+          buf.slice(i, end),
+          'treat-as-withdraw',
+        ),
       );
       break;
     }
@@ -99,7 +105,7 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ct
       if (code === AttrCode.mpReachNlri || code === AttrCode.mpUnreachNlri) {
         throw new BgpError(ErrorCode.update, UpdateSubcode.malformedAttributeList, `duplicate ${d?.name ?? code}`);
       }
-      errors.push(new BgpError(ErrorCode.update, UpdateSubcode.malformedAttributeList, `duplicate attribute ${code} discarded`, undefined, 'attribute-discard'));
+      errors.push(new BgpError(ErrorCode.update, UpdateSubcode.malformedAttributeList, `duplicate attribute ${code} discarded`, undefined, 'attribute-discard', code));
       continue;
     }
     seen[code] = 1;
@@ -122,7 +128,8 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ct
       d.decode(buf.subarray(vstart, vend), ctx, into);
     } catch (e) {
       if (!BgpError.is(e)) throw e;
-      const err = e.data.length === 0 && DATA_IS_ATTRIBUTE.has(e.subcode) ? new BgpError(e.code, e.subcode, e.message, buf.slice(vstart - hdr, vend), e.action) : e;
+      const data = e.data.length === 0 && DATA_IS_ATTRIBUTE.has(e.subcode) ? buf.slice(vstart - hdr, vend) : e.data;
+      const err = new BgpError(e.code, e.subcode, e.message, data, e.action, code);
       if (err.action === 'session-reset' || err.action === 'afi-safi-disable') throw err.withAction('session-reset');
       errors.push(err);
     }

@@ -46,6 +46,13 @@ const cases: Case[] = [
   { name: 'AS_PATH segment overrun', bytes: updateBytes(NONE, hex`40 01 01 00  40 02 06 02 02 0000fde9  40 03 04 c6120001`, NLRI), subcode: 11, data: '', action: 'treat-as-withdraw' },
   { name: 'AS_PATH with one dangling octet', bytes: updateBytes(NONE, hex`40 01 01 00  40 02 07 02 01 0000fde9 02  40 03 04 c6120001`, NLRI), subcode: 11, data: '', action: 'treat-as-withdraw' },
   { name: 'NEXT_HOP of length 5', bytes: updateBytes(NONE, hex`40 01 01 00 40 02 00  40 03 05 c612000100`, NLRI), subcode: 5, data: '400305c612000100', action: 'treat-as-withdraw' },
+  {
+    name: 'NEXT_HOP of length 5 beside MP_REACH_NLRI only: ignored (RFC 4760 §3), so attribute-discard',
+    bytes: updateBytes(NONE, hex`80 0e 0d 0001 01 04 c6120001 00 18 0af401  40 01 01 00 40 02 00  40 03 05 c612000100`, NONE),
+    subcode: 5,
+    data: '400305c612000100',
+    action: 'attribute-discard',
+  },
   { name: 'MULTI_EXIT_DISC of length 3', bytes: updateBytes(NONE, hex`${MANDATORY} 80 04 03 000001`, NLRI), subcode: 5, data: '800403000001', action: 'treat-as-withdraw' },
   { name: 'LOCAL_PREF of length 0', bytes: updateBytes(NONE, hex`${MANDATORY} 40 05 00`, NLRI), subcode: 5, data: '400500', action: 'treat-as-withdraw' },
   { name: 'COMMUNITIES of length 3', bytes: updateBytes(NONE, hex`${MANDATORY} c0 08 03 ffffff`, NLRI), subcode: 5, data: 'c00803ffffff', action: 'treat-as-withdraw' },
@@ -100,6 +107,11 @@ const cases: Case[] = [
 
 describe('bgp/wire UPDATE errors (RFC 7606)', () => {
   for (const c of cases) it(c.name, () => expectOutcome(c));
+
+  it('names the attribute at fault', () => {
+    const m = decodeMessage(updateBytes(NONE, hex`${MANDATORY} c0 08 03 ffffff`, NLRI), ctx4) as UpdateMessage;
+    assert.deepStrictEqual(m.errors?.map((e) => e.attributeCode), [8]);
+  });
 
   it('keeps the first of duplicate attributes', () => {
     const m = decodeMessage(updateBytes(NONE, hex`${MANDATORY} 40 01 01 02`, NLRI), ctx4) as UpdateMessage;
