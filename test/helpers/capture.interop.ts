@@ -3,7 +3,10 @@
 // messages (type and length; link-local next hops may differ in value, not
 // in size) as the committed fixtures; and ExaBGP's generic attributes reach
 // the wire verbatim, which is how malformed-UPDATE tests inject raw
-// attribute bytes (RFC 4271 §4.3 layout: flags, type, length, value).
+// attribute bytes (RFC 4271 §4.3 layout: flags, type, length, value); and
+// in active mode the tool is a hand-written raw peer: BIRD answers its
+// malformed UPDATE with NOTIFICATION UPDATE Message Error / Malformed
+// Attribute List (RFC 4271 §6.3, RFC 7606 §4).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { splitMessages, startCapture } from './capture.ts';
 import type { CapturedMessage } from './capture.ts';
 import { CAPTURE_DIR, SCENARIOS, record } from './capture-scenarios.ts';
 import { Lab } from './netns.ts';
+import { Bird } from './peers/bird.ts';
 import { Exabgp } from './peers/exabgp.ts';
 
 /** Order-insensitive signature: daemons may reorder UPDATEs of different families between runs. */
@@ -40,6 +44,28 @@ describe('capture tool with real daemons', function () {
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('as an active raw peer, sends malformed bytes and records the NOTIFICATION they cause', async function () {
+    const lab = await Lab.create();
+    let bird: Bird | undefined;
+    try {
+      const d = await lab.addNamespace('b');
+      const c = await lab.addNamespace('c');
+      await lab.veth({ ns: d, ifname: 'eth0', addresses: ['198.18.0.1/30'] }, { ns: c, ifname: 'eth0', addresses: ['198.18.0.2/30'] });
+      bird = await Bird.start({ ns: d, routerId: '198.18.0.1', asn: 65001, neighbors: [{ address: '198.18.0.2', asn: 65000, passive: true }] });
+      const peer = await startCapture(c, { listen: '198.18.0.2', connect: '198.18.0.1', asn: 65000, routerId: '198.18.0.2', families: ['ipv4'], out: join(lab.dir, 'raw.bin') });
+      await bird.waitEstablished('198.18.0.2');
+      // UPDATE whose Total Path Attribute Length (0x00ff) runs past the end of the message.
+      peer.send(Buffer.from(`${'ff'.repeat(16)}001b02 0000 00ff 40010100`.replace(/ /g, ''), 'hex'));
+      const bytes = await peer.waitClosed();
+      const notif = splitMessages(bytes).find((m) => m.readUInt8(18) === 3);
+      assert.ok(notif !== undefined, 'BIRD sent no NOTIFICATION');
+      assert.deepEqual([notif.readUInt8(19), notif.readUInt8(20)], [3, 1], `NOTIFICATION ${notif.toString('hex')}`);
+    } finally {
+      await bird?.stop();
+      await lab.teardown();
     }
   });
 

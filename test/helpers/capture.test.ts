@@ -17,14 +17,15 @@ const MARKER = 'ff'.repeat(16);
 describe('capture tool: hand-written messages', function () {
   it('builds our OPEN byte for byte (2-octet ASN)', function () {
     const open = buildOpen(65000, 90, '198.18.0.2', ['ipv4', 'ipv6']);
-    const want =
-      `${MARKER}0047` + '01' + // header: length 71, OPEN
-      '04' + 'fde8' + '005a' + 'c6120002' + '2a' + // version 4, AS 65000, hold 90, BGP id, 42 octets of parameters
-      '0206' + '0104' + '00010001' + // MP ipv4 unicast
-      '0206' + '0104' + '00020001' + // MP ipv6 unicast
-      '0202' + '0200' + // route refresh
-      '020c' + '400a' + '0078' + '00010100' + '00020100' + // graceful restart 120 s, both families
-      '0206' + '4104' + '0000fde8'; // 4-octet AS 65000
+    const want = [
+      `${MARKER}0047`, '01', // header: length 71, OPEN
+      '04', 'fde8', '005a', 'c6120002', '2a', // version 4, AS 65000, hold 90, BGP id, 42 octets of parameters
+      '0206', '0104', '00010001', // MP ipv4 unicast
+      '0206', '0104', '00020001', // MP ipv6 unicast
+      '0202', '0200', // route refresh
+      '020c', '400a', '0078', '00010100', '00020100', // graceful restart 120 s, both families
+      '0206', '4104', '0000fde8', // 4-octet AS 65000
+    ].join('');
     assert.equal(open.toString('hex'), want);
   });
 

@@ -8,10 +8,15 @@
 // CLI (inside a namespace):
 //   ip netns exec NS node test/helpers/capture.ts --listen ADDR --asn N \
 //     --router-id A.B.C.D --out FILE.bin [--port 179] [--hold 90] [--families ipv4,ipv6]
+//     [--connect PEER]
 // It prints one JSON line per event ({"event":"listening"|"connected"|
 // "message"|"closed"}) on stdout, appends every received chunk to FILE.bin as
 // it arrives, and exits on SIGTERM or when the peer closes the connection.
-// From a test, `startCapture(ns, opts)` runs it in a namespace and follows it.
+// With --connect it dials PEER instead of listening (a hand-written active
+// peer). Hex lines appended to FILE.bin.send are written to the peer as they
+// are: arbitrary raw, even malformed, messages for error-handling tests.
+// From a test, `startCapture(ns, opts)` runs it in a namespace and follows
+// it; `CaptureRun.send(bytes)` injects raw bytes.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +34,8 @@ export interface CaptureOptions {
   readonly holdTime?: number;
   readonly families?: readonly CaptureFamily[];
   readonly out: string;
+  /** Dial this address (port `port`) instead of listening: a hand-written active peer. */
+  readonly connect?: string;
 }
 
 const TYPE_NAMES = ['', 'OPEN', 'UPDATE', 'NOTIFICATION', 'KEEPALIVE', 'ROUTE-REFRESH'] as const;
@@ -121,15 +128,24 @@ export function splitMessages(stream: Buffer): Buffer[] {
   return out;
 }
 
-/** Runs the listener in this process until SIGTERM or the peer closes. */
+/**
+ * Runs one BGP session in this process until SIGTERM or the peer closes:
+ * passive (listen on `listen`) or, with `connect`, active (dial it from
+ * `listen`). Received bytes go to `out`; hex lines appended to `<out>.send`
+ * are written to the socket verbatim (raw messages for malformed-input tests).
+ */
 export function listen(opts: CaptureOptions, emit: (e: CaptureEvent) => void = (e) => console.log(JSON.stringify(e))): Promise<void> {
   const hold = opts.holdTime ?? 90;
   const families = opts.families ?? ['ipv4', 'ipv6'];
+  const port = opts.port ?? 179;
   writeFileSync(opts.out, Buffer.alloc(0));
+  writeFileSync(sendFileOf(opts.out), '');
   return new Promise((resolve, reject) => {
     let active: net.Socket | undefined;
+    let server: net.Server | undefined;
     let keepalive: NodeJS.Timeout | undefined;
-    const server = net.createServer((sock) => {
+    let sender: NodeJS.Timeout | undefined;
+    const session = (sock: net.Socket): void => {
       if (active !== undefined) {
         sock.destroy(); // one session only: a second connection is not recorded
         return;
@@ -138,8 +154,16 @@ export function listen(opts: CaptureOptions, emit: (e: CaptureEvent) => void = (
       const t0 = Date.now();
       let pending = Buffer.alloc(0);
       let total = 0;
+      let sent = 0;
       emit({ event: 'connected', remote: `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? 0}` });
       sock.write(buildOpen(opts.asn, hold, opts.routerId, families));
+      sender = setInterval(() => {
+        const text = readFileSync(sendFileOf(opts.out), 'utf8');
+        const end = text.lastIndexOf('\n') + 1;
+        if (end <= sent) return;
+        for (const line of text.slice(sent, end).split('\n')) if (line.trim() !== '') sock.write(Buffer.from(line.trim(), 'hex'));
+        sent = end;
+      }, 20);
       sock.on('data', (chunk: Buffer) => {
         appendFileSync(opts.out, chunk);
         pending = Buffer.concat([pending, chunk]);
@@ -159,24 +183,37 @@ export function listen(opts: CaptureOptions, emit: (e: CaptureEvent) => void = (
           pending = pending.subarray(len);
         }
       });
-      const finish = (): void => {
+      sock.on('close', () => {
         clearInterval(keepalive);
+        clearInterval(sender);
         emit({ event: 'closed', bytes: total });
-        server.close();
+        server?.close();
         resolve();
-      };
-      sock.on('close', finish);
+      });
       sock.on('error', () => undefined);
-    });
-    server.on('error', reject);
-    server.listen({ host: opts.listen, port: opts.port ?? 179 }, () => emit({ event: 'listening', address: opts.listen, port: opts.port ?? 179 }));
+    };
+    if (opts.connect === undefined) {
+      server = net.createServer(session);
+      server.on('error', reject);
+      server.listen({ host: opts.listen, port }, () => emit({ event: 'listening', address: opts.listen, port }));
+    } else {
+      const sock = net.connect({ host: opts.connect, port, localAddress: opts.listen });
+      sock.once('connect', () => session(sock));
+      sock.once('error', reject);
+      emit({ event: 'listening', address: opts.listen, port: 0 });
+    }
     process.once('SIGTERM', () => {
       if (active === undefined) {
-        server.close();
+        server?.close();
         resolve();
       } else active.end(); // 'close' then resolves
     });
   });
+}
+
+/** File whose appended hex lines the session writes to the peer. */
+export function sendFileOf(out: string): string {
+  return `${out}.send`;
 }
 
 /** A capture listener running in a namespace, followed through its JSON-line output. */
@@ -212,6 +249,11 @@ export class CaptureRun {
       return undefined;
     }, { timeoutMs, intervalMs: 50 });
   }
+  /** Writes raw bytes to the peer (whole or broken BGP messages: nothing is checked). */
+  send(bytes: Buffer): void {
+    if (!this.proc.running) throw new Error('capture session has ended');
+    appendFileSync(sendFileOf(this.out), `${bytes.toString('hex')}\n`);
+  }
   /** Ends the session (closes the TCP connection) and waits for the listener to exit. */
   async stop(): Promise<Buffer> {
     await this.proc.stop();
@@ -231,6 +273,7 @@ export async function startCapture(ns: Netns, opts: CaptureOptions): Promise<Cap
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.holdTime !== undefined) args.push('--hold', String(opts.holdTime));
   if (opts.families !== undefined) args.push('--families', opts.families.join(','));
+  if (opts.connect !== undefined) args.push('--connect', opts.connect);
   const run = new CaptureRun(ns.spawn(`${ns.name}-capture`, process.execPath, args), opts.out);
   await waitFor('capture listening', () => {
     if (!run.proc.running) throw new Error(`capture exited: ${run.proc.log()}`);
@@ -249,6 +292,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       hold: { type: 'string' },
       families: { type: 'string' },
       out: { type: 'string' },
+      connect: { type: 'string' },
     },
   });
   if (values.listen === undefined || values.asn === undefined || values['router-id'] === undefined || values.out === undefined) {
@@ -263,6 +307,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       ...(values.port === undefined ? {} : { port: Number(values.port) }),
       ...(values.hold === undefined ? {} : { holdTime: Number(values.hold) }),
       ...(values.families === undefined ? {} : { families: values.families.split(',') as CaptureFamily[] }),
+      ...(values.connect === undefined ? {} : { connect: values.connect }),
     });
   }
 }
