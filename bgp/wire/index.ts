@@ -15,3 +15,4 @@ export { decodeNlri, emptyNlri } from './nlri.ts';
 export { decodeAttributes, encodeAttributes, attributeDescriptor, type AttributeDescriptor, type DecodedAttributes } from './attributes/registry.ts';
 export { mergeAs4Path } from './attributes/as-path.ts';
 export { negotiate, type Negotiation } from './negotiate.ts';
+export { validateUpdate, isMartianNextHop, type UpdateValidation } from './validate.ts';
