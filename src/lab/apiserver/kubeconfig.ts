@@ -2,7 +2,7 @@
 // embedded API server: one cluster (plain http on loopback, no auth; marked
 // insecure-skip-tls-verify because client-node v2 rejects http otherwise), one
 // empty user, one context with namespace "default", made current.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -22,9 +22,14 @@ export function kubeconfigText(server: string): string {
   });
 }
 
-/** Writes the kubeconfig to `path` (or a fresh temporary directory) and returns the path. */
-export function writeKubeconfig(server: string, path?: string): string {
-  const target = path ?? join(mkdtempSync(join(tmpdir(), 'podnet-apiserver-')), 'kubeconfig');
+/**
+ * Writes the kubeconfig to `path` (or into a fresh temporary directory) and
+ * returns the path and a cleanup that removes the temporary directory (a
+ * caller-given path is left in place).
+ */
+export function writeKubeconfig(server: string, path?: string): { path: string; cleanup: () => void } {
+  const dir = path === undefined ? mkdtempSync(join(tmpdir(), 'podnet-apiserver-')) : undefined;
+  const target = path ?? join(dir ?? '', 'kubeconfig');
   writeFileSync(target, kubeconfigText(server), { mode: 0o600 });
-  return target;
+  return { path: target, cleanup: () => (dir !== undefined ? rmSync(dir, { recursive: true, force: true }) : undefined) };
 }

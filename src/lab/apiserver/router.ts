@@ -244,7 +244,13 @@ function apiGroupListPaths(): string[] {
 export async function route(req: IncomingMessage, res: ServerResponse, ctx: RouterContext): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://apiserver');
-    const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        throw badRequest(`malformed path segment ${JSON.stringify(s)}`);
+      }
+    });
     const p = parseResourcePath(segments);
     if (p === 'unknown') throw notFoundPath(url.pathname);
     if (p !== undefined) {

@@ -4,11 +4,12 @@
 // and the same watch events as over HTTP).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Json, JsonObject, KindName } from './kinds.ts';
+import { kindInfo, type Json, type JsonObject, type KindName } from './kinds.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
-import { Resources, type ListOptions, type ListResult, type PatchType } from './resources.ts';
+import { parseRv, Resources, type ListOptions, type ListResult, type PatchType } from './resources.ts';
+import { objectFilter } from './selectors.ts';
 import { route } from './router.ts';
-import { Store } from './store.ts';
+import { Store, type WatchEvent, type WatchStart } from './store.ts';
 import { WatchRegistry } from './watch.ts';
 import { ApiError } from './errors.ts';
 
@@ -35,6 +36,15 @@ function toJson(obj: KubeObjectInput): JsonObject {
   const v: unknown = JSON.parse(JSON.stringify(obj));
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'BadRequest', 'the object must be a JSON object');
   return v as JsonObject;
+}
+
+/** Options of an in-process watch. */
+export interface WatchOptions {
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Replay after this version ("" or "0": start with the current objects). */
+  readonly resourceVersion?: string;
 }
 
 export interface ApiServer {
@@ -64,6 +74,14 @@ export interface ApiServer {
   list(kind: KindName, opts?: ListOptions): ListResult;
   /** Open watch streams (for tests and diagnostics). */
   openWatches(): number;
+  /**
+   * Watches one kind in-process with the same events as the HTTP watch (ADDED /
+   * MODIFIED / DELETED, selector transitions included). Without
+   * resourceVersion it starts with one ADDED per existing object; with one, it
+   * replays history after it (throws ApiError 410 when compacted). Returns the
+   * cancel function.
+   */
+  watch(kind: KindName, opts: WatchOptions, onEvent: (ev: WatchEvent) => void): () => void;
   /** Ends every open watch stream (clients reconnect from their last resourceVersion), like an API server restart. */
   endWatches(): void;
 }
@@ -101,8 +119,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const port = (server.address() as AddressInfo).port;
   address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const url = `http://${address}`;
-  const kubeconfigPath = writeKubeconfig(url, opts.kubeconfigPath);
+  const kubeconfig = writeKubeconfig(url, opts.kubeconfigPath);
+  const kubeconfigPath = kubeconfig.path;
   let closed: Promise<void> | undefined;
+  const inProcessWatches = new Set<() => void>();
 
   return {
     url,
@@ -110,7 +130,11 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         watches.endAll();
-        server.close(() => resolve());
+        for (const cancel of inProcessWatches) cancel();
+        server.close(() => {
+          kubeconfig.cleanup();
+          resolve();
+        });
         server.closeAllConnections();
       });
       return closed;
@@ -142,5 +166,19 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     list: (kind, o) => resources.list(kind, o),
     openWatches: () => watches.size,
     endWatches: () => watches.endAll(),
+    watch(kind, o, onEvent) {
+      const info = kindInfo(kind);
+      const filter = objectFilter(info, o.labelSelector, o.fieldSelector);
+      const rv = o.resourceVersion ?? '';
+      const start: WatchStart = rv === '' || rv === '0' ? { from: 'current-state' } : { from: 'version', rv: parseRv(rv) };
+      const namespace = info.namespaced && o.namespace !== undefined && o.namespace !== '' ? o.namespace : undefined;
+      const stop = store.watch({ kind, namespace, filter, start, send: (ev) => onEvent({ type: ev.type, object: structuredClone(ev.object) }) });
+      const cancel = (): void => {
+        stop();
+        inProcessWatches.delete(cancel);
+      };
+      inProcessWatches.add(cancel);
+      return cancel;
+    },
   };
 }

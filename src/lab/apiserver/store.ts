@@ -143,7 +143,7 @@ export class Store {
       if (old !== undefined) this.compactedRv = old.rv;
     }
     for (const w of this.watchers) this.deliver(w, change);
-    return stamped;
+    return structuredClone(stamped); // callers never hold the stored object
   }
 
   private deliver(w: Watcher, c: Change): void {
