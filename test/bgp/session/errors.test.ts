@@ -101,6 +101,27 @@ describe('bgp/session errors on the wire', function () {
     assert.match(b.downs[0]?.reason ?? '', /peer sent NOTIFICATION 6\/4 "bye"/);
   });
 
+  it('in Established: ROUTE-REFRESH reaches onRouteRefresh; a malformed UPDATE gets 3/1 and the session goes down', async () => {
+    const refreshes: string[] = [];
+    const b = await passiveB();
+    b.peer.hooks.onRouteRefresh = (m) => refreshes.push(`${m.afi}/${m.safi}/${m.subtype}`);
+    const raw = new RawPeer(portOf(b));
+    raw.send(openFrom(AS_A, ID_A));
+    raw.send(encodeKeepalive());
+    await waitFor(() => b.peer.state === 'Established', 'Established');
+    raw.send(encodeMessage({ type: 'route-refresh', afi: 1, safi: 1, subtype: 'normal' }, DEFAULT_WIRE_CONTEXT));
+    await waitFor(() => refreshes.length === 1, 'ROUTE-REFRESH delivered');
+    assert.deepEqual(refreshes, ['1/1/normal']);
+    // RFC 4271 §6.3: a withdrawn-routes length past the end of the message is Malformed Attribute List
+    const bad = Buffer.from(encodeMessage({ type: 'update', withdrawn: { prefixes: [], pathIds: null }, attributes: {}, nlri: { prefixes: [], pathIds: null } }, DEFAULT_WIRE_CONTEXT));
+    bad.writeUInt16BE(200, 19);
+    raw.send(bad);
+    await waitFor(() => raw.closed, 'connection closed');
+    assert.deepEqual(raw.types(), ['open', 'keepalive', 'notification 3/1']);
+    assert.match(b.downs[0]?.reason ?? '', /UPDATE error 3\/1/);
+    assert.equal(b.updates.length, 0);
+  });
+
   it('a new connection from an Established peer is closed with Cease 6/7, the session stays', async () => {
     const b = await passiveB();
     const a = await makeSide({ remoteAddress: '127.0.0.2', remotePort: portOf(b), localAddress: '127.0.0.1', localAsn: AS_A, peerAsn: AS_B, routerId: ID_A });

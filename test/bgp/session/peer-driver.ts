@@ -1,12 +1,13 @@
-// A one-peer BGP process for interop tests: runs one of our Peers (active)
-// inside a test namespace and prints one JSON line per hook call (state,
-// up, update, down). SIGTERM stops the peer with an RFC 9003 shutdown
-// message, then the process exits. Not a test file itself.
-// Usage: node peer-driver.ts '<PeerConfig JSON>' '<shutdown message>'
-import { Peer, type PeerConfig } from '../../../bgp/session/index.ts';
+// A one-peer BGP process for interop tests: runs one of our Peers inside a
+// test namespace, with a Listener on port 179 when `listen` is given, and
+// prints one JSON line per hook call (state, up, update, down). SIGTERM stops
+// the peer with an RFC 9003 shutdown message, then the process exits. Not a
+// test file itself.
+// Usage: node peer-driver.ts '<PeerConfig JSON + listen?>' '<shutdown message>'
+import { Listener, Peer, type PeerConfig } from '../../../bgp/session/index.ts';
 import { updateRoutes } from '../../../bgp/wire/index.ts';
 
-const config = JSON.parse(process.argv[2] ?? '{}') as PeerConfig;
+const { listen, ...config } = JSON.parse(process.argv[2] ?? '{}') as PeerConfig & { listen?: string };
 const shutdownMessage = process.argv[3] ?? 'podnet shutting down';
 
 function out(line: Record<string, unknown>): void {
@@ -25,11 +26,16 @@ const peer = new Peer(config, {
   },
 });
 
+const listener = listen !== undefined ? new Listener({ addresses: [listen], port: 179 }) : null;
+listener?.addPeer(peer);
+
 process.on('SIGTERM', () => {
-  void peer.stop({ message: shutdownMessage }).then(() => {
+  void peer.stop({ message: shutdownMessage }).then(async () => {
+    await listener?.close();
     out({ type: 'stopped' });
     process.exit(0);
   });
 });
 
+await listener?.listen();
 peer.start();

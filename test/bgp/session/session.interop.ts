@@ -50,8 +50,17 @@ function daemonLog(kind: DaemonKind, d: BgpDaemon): string {
 describe('bgp/session against real BGP daemons', function () {
   this.timeout(60_000);
 
-  for (const kind of ['bird', 'frr', 'gobgp'] as const) {
-    it(`${kind}: establishes, keeps a 3 s hold time, receives UPDATEs, stops with an RFC 9003 message`, async () => {
+  const cases: { kind: DaemonKind; ours: 'active' | 'passive' | 'both' }[] = [
+    { kind: 'bird', ours: 'active' },
+    { kind: 'frr', ours: 'active' },
+    { kind: 'gobgp', ours: 'active' },
+    // the daemon dials our Listener
+    { kind: 'frr', ours: 'passive' },
+    // both dial: at most one connection survives (RFC 4271 §6.8)
+    { kind: 'bird', ours: 'both' },
+  ];
+  for (const { kind, ours: mode } of cases) {
+    it(`${kind}, ours ${mode}: establishes, keeps a 3 s hold time, receives UPDATEs, stops with an RFC 9003 message`, async () => {
       const lab = await Lab.create();
       let daemon: BgpDaemon | undefined;
       try {
@@ -64,10 +73,20 @@ describe('bgp/session against real BGP daemons', function () {
           asn: 65002,
           listenAddress: '198.18.0.2',
           nextHop: { ipv4: '198.18.0.2' },
-          neighbors: [{ address: '198.18.0.1', asn: 65001, holdTime: 3, passive: true, families: ['ipv4'] }],
+          neighbors: [{ address: '198.18.0.1', asn: 65001, holdTime: 3, passive: mode === 'active', families: ['ipv4'] }],
           routes: [{ prefix: '10.244.7.0/24' }],
         });
-        const config = { remoteAddress: '198.18.0.2', localAddress: '198.18.0.1', localAsn: 65001, peerAsn: 65002, routerId: '198.18.0.1', holdTimeS: 9, families: ['ipv4-unicast'] };
+        const config = {
+          remoteAddress: '198.18.0.2',
+          localAddress: '198.18.0.1',
+          localAsn: 65001,
+          peerAsn: 65002,
+          routerId: '198.18.0.1',
+          holdTimeS: 9,
+          families: ['ipv4-unicast'],
+          passive: mode === 'passive',
+          ...(mode === 'active' ? {} : { listen: '198.18.0.1' }),
+        };
         const ours = us.spawn('podnet-peer', process.execPath, [DRIVER, JSON.stringify(config), SHUTDOWN]);
         await daemon.waitEstablished('198.18.0.1', 20_000);
         const up = await waitFor('our session up', () => lines(ours).find((l) => l.type === 'up'), { timeoutMs: 10_000 });
@@ -83,6 +102,9 @@ describe('bgp/session against real BGP daemons', function () {
         await waitFor('4 s of Established', () => Date.now() - t0 >= 4_000, { timeoutMs: 6_000 });
         assert.deepEqual(lines(ours).filter((l) => l.type === 'down'), [], ours.log());
         await daemon.waitEstablished('198.18.0.1', 1_000);
+        // exactly one BGP connection between the two
+        const ss = await us.exec('ss', ['-Htn', 'state', 'established']);
+        assert.equal(ss.stdout.split('\n').filter((l) => l.includes(':179')).length, 1, ss.stdout);
 
         await ours.stop();
         const tail = lines(ours);
