@@ -14,10 +14,11 @@ import {
   encodeMessage,
   Framer,
   updateRoutes,
+  validateUpdate,
   type BgpMessage,
   type UpdateMessage,
 } from '../../../bgp/wire/index.ts';
-import { parsePrefix, type Prefix } from '../../../bgp/types.ts';
+import { parsePrefix, type Asn, type Prefix } from '../../../bgp/types.ts';
 import { CONTEXTS, decodeSafely, ipv4, message, prefix, saveCrash } from './arbitraries.ts';
 
 const contextName = fc.constantFrom(...Object.keys(CONTEXTS));
@@ -195,6 +196,20 @@ describe('bgp/wire fuzz', function () {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it('validateUpdate never throws and never mutates what the decoder produced', () => {
+    fc.assert(
+      fc.property(validFrame, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 0xffffffff }), ({ name, bytes }, ebgp, enforceFirstAs, peer) => {
+        const m = decodeMessage(bytes, CONTEXTS[name] as NonNullable<(typeof CONTEXTS)[string]>);
+        if (m.type !== 'update') return;
+        const before = structuredClone(m.attributes);
+        const v = validateUpdate(m, { ebgp, enforceFirstAs, peerAsn: peer as Asn });
+        assert.deepStrictEqual(m.attributes, before);
+        assert.ok((v.errors?.length ?? 0) >= (m.errors?.length ?? 0));
+      }),
+      { numRuns: 3000 },
     );
   });
 
