@@ -269,12 +269,12 @@ export class CaptureRun {
 
 /** Starts the listener inside `ns` and waits until it listens. */
 export async function startCapture(ns: Netns, opts: CaptureOptions): Promise<CaptureRun> {
-  const args = [fileURLToPath(import.meta.url), '--listen', opts.listen, '--asn', String(opts.asn), '--router-id', opts.routerId, '--out', opts.out];
+  const args = ['--listen', opts.listen, '--asn', String(opts.asn), '--router-id', opts.routerId, '--out', opts.out];
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.holdTime !== undefined) args.push('--hold', String(opts.holdTime));
   if (opts.families !== undefined) args.push('--families', opts.families.join(','));
   if (opts.connect !== undefined) args.push('--connect', opts.connect);
-  const run = new CaptureRun(ns.spawn(`${ns.name}-capture`, process.execPath, args), opts.out);
+  const run = new CaptureRun(ns.spawnNode(`${ns.name}-capture`, fileURLToPath(import.meta.url), args), opts.out);
   await waitFor('capture listening', () => {
     if (!run.proc.running) throw new Error(`capture exited: ${run.proc.log()}`);
     return run.events().some((e) => e.event === 'listening');

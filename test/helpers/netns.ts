@@ -185,6 +185,10 @@ export class Netns {
   spawn(name: string, cmd: string, args: readonly string[], opts: SpawnOptions = {}): NsProcess {
     return this.lab.spawnIn(this, name, cmd, args, opts);
   }
+  /** Starts a TypeScript/JavaScript file with this Node (e.g. a speaker under test) inside this namespace. */
+  spawnNode(name: string, script: string, args: readonly string[] = [], opts: SpawnOptions = {}): NsProcess {
+    return this.lab.spawnIn(this, name, process.execPath, [script, ...args], opts);
+  }
   /** Sets a sysctl inside this namespace. */
   async sysctl(key: string, value: string): Promise<void> {
     await this.exec('sysctl', ['-qw', `${key}=${value}`]);
