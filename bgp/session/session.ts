@@ -333,6 +333,8 @@ export class Session {
     this.#gen++;
     this.#socket = null;
     this.tx.detach();
+    // no more input from this connection, not even messages already queued
+    this.rx.detach();
     if (socket === null) return;
     const wasConnected = this.#connected;
     this.#connected = false;

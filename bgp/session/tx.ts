@@ -76,7 +76,7 @@ export class Transmitter {
   /** Priority lane: written now, ahead of every UPDATE not yet pulled. */
   sendNow(message: Uint8Array): void {
     const s = this.#socket;
-    if (s === null || s.destroyed) return;
+    if (s === null || !s.writable) return;
     this.stats.priorityMessages++;
     this.stats.bytes += message.length;
     // write() returning false only means "above the high-water mark": stop pulling UPDATEs until drain
@@ -96,7 +96,7 @@ export class Transmitter {
   /** Pulls UPDATEs while the socket accepts them; the source calls this (via the Peer) when it has new work. */
   pump(): void {
     const s = this.#socket;
-    if (!this.#enabled || this.#waitingDrain || s === null || s.destroyed || this.#source === null) return;
+    if (!this.#enabled || this.#waitingDrain || s === null || !s.writable || this.#source === null) return;
     let budget = TURN_BUDGET_BYTES;
     while (budget > 0) {
       const msg = this.#source();
