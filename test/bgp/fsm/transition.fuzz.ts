@@ -5,7 +5,7 @@
 // connection and before it closes, sessionUp/sessionDown pair up with
 // entering/leaving Established, and the damping wait stays within bounds.
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { hasConnection, runningTimers, transition } from '../../../bgp/fsm/transition.ts';
 import { initialState, type FsmConfig, type FsmEvent, type TimerName } from '../../../bgp/fsm/types.ts';
 import { cfg, events, peerOpen } from './fixtures.ts';
