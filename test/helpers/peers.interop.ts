@@ -26,13 +26,16 @@ interface PairDef {
   readonly a: DaemonKind;
   readonly b: DaemonKind;
   readonly mode: Mode;
+  /** Session options both sides use: TCP MD5 (RFC 2385), eBGP multihop TTL. */
+  readonly password?: string;
+  readonly multihop?: number;
 }
 
 const PAIRS: readonly PairDef[] = [
-  { a: 'bird', b: 'frr', mode: 'split' },
-  { a: 'bird', b: 'gobgp', mode: 'mp-over-v4' },
+  { a: 'bird', b: 'frr', mode: 'split', multihop: 2 },
+  { a: 'bird', b: 'gobgp', mode: 'mp-over-v4', password: 'podnet-md5' },
   { a: 'exabgp', b: 'bird', mode: 'mp-over-v6' },
-  { a: 'gobgp', b: 'exabgp', mode: 'mp-over-v4' },
+  { a: 'gobgp', b: 'exabgp', mode: 'mp-over-v4', password: 'podnet-md5' },
 ];
 
 interface Side {
@@ -67,9 +70,16 @@ function side(kind: DaemonKind, i: number, n: 1 | 2): Side {
 }
 
 /** The sessions `self` opens toward `peer` for a pair's mode. */
-function neighbors(self: Side, peer: Side, mode: Mode): NeighborSpec[] {
+function neighbors(self: Side, peer: Side, def: PairDef): NeighborSpec[] {
+  const mode = def.mode;
   const passive = self.kind === 'gobgp'; // GoBGP dials only after 5-10 s: let the other side dial
-  const common = { asn: peer.asn, holdTime: 30, ...(passive ? { passive: true } : {}) };
+  const common = {
+    asn: peer.asn,
+    holdTime: 30,
+    ...(passive ? { passive: true } : {}),
+    ...(def.password === undefined ? {} : { password: def.password }),
+    ...(def.multihop === undefined ? {} : { multihop: def.multihop }),
+  };
   if (mode === 'split') return [{ ...common, address: peer.v4, families: ['ipv4'] }, { ...common, address: peer.v6, families: ['ipv6'] }];
   return [{ ...common, address: mode === 'mp-over-v4' ? peer.v4 : peer.v6, families: ['ipv4', 'ipv6'] }];
 }
@@ -77,7 +87,7 @@ function neighbors(self: Side, peer: Side, mode: Mode): NeighborSpec[] {
 function start(kind: DaemonKind, spec: DaemonSpec): Promise<BgpDaemon> {
   switch (kind) {
     case 'bird':
-      return Bird.start(spec);
+      return Bird.start(spec, { kernel: true });
     case 'frr':
       return Frr.start(spec);
     case 'gobgp':
@@ -87,14 +97,15 @@ function start(kind: DaemonKind, spec: DaemonSpec): Promise<BgpDaemon> {
   }
 }
 
-async function startSide(ns: Netns, self: Side, peer: Side, mode: Mode): Promise<BgpDaemon> {
+async function startSide(ns: Netns, self: Side, peer: Side, def: PairDef): Promise<BgpDaemon> {
+  const mode = def.mode;
   return start(self.kind, {
     ns,
     routerId: self.v4,
     asn: self.asn,
     listenAddress: mode === 'mp-over-v6' ? self.v6 : self.v4,
     nextHop: { ipv4: self.v4, ipv6: self.v6 },
-    neighbors: neighbors(self, peer, mode),
+    neighbors: neighbors(self, peer, def),
     routes: self.routes,
   });
 }
@@ -134,6 +145,11 @@ async function assertLearned(receiver: Side, sender: Side, mode: Mode): Promise<
   assert.deepEqual(got, want, `${receiver.kind}'s rib for ${sender.kind}'s prefixes`);
 }
 
+/** The namespace FIB's route for `prefix` (`ip route show`). */
+async function kernelRoute(ns: Netns, prefix: string): Promise<string> {
+  return (await ns.ip([prefix.includes(':') ? '-6' : '-4', 'route', 'show', prefix])).stdout;
+}
+
 /** Polls until none of `prefixes` is in `receiver`'s rib. */
 async function gone(receiver: BgpDaemon, prefixes: readonly string[]): Promise<void> {
   await waitFor(`${receiver.kind} to drop ${prefixes.join(', ')}`, async () => {
@@ -145,7 +161,9 @@ async function gone(receiver: BgpDaemon, prefixes: readonly string[]): Promise<v
 describe('harness: real BGP daemons peer in namespaces', function () {
   this.timeout(120_000);
   let lab: Lab | undefined;
-  const pairs: Pair[] = PAIRS.map((def, i) => ({ def, name: `${def.a}<->${def.b} (${def.mode})`, a: side(def.a, i + 1, 1), b: side(def.b, i + 1, 2) }));
+  const pairs: Pair[] = PAIRS.map((def, i) => ({
+    def,
+    name: `${def.a}<->${def.b} (${def.mode}${def.password === undefined ? '' : ', MD5'}${def.multihop === undefined ? '' : `, multihop ${def.multihop}`})`, a: side(def.a, i + 1, 1), b: side(def.b, i + 1, 2) }));
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
@@ -156,13 +174,13 @@ describe('harness: real BGP daemons peer in namespaces', function () {
         const na = await l.addNamespace(`p${i}a`);
         const nb = await l.addNamespace(`p${i}b`);
         await l.veth({ ns: na, ifname: 'eth0', addresses: [`${p.a.v4}/30`, `${p.a.v6}/64`] }, { ns: nb, ifname: 'eth0', addresses: [`${p.b.v4}/30`, `${p.b.v6}/64`] });
-        [p.a.daemon, p.b.daemon] = await Promise.all([startSide(na, p.a, p.b, p.def.mode), startSide(nb, p.b, p.a, p.def.mode)]);
+        [p.a.daemon, p.b.daemon] = await Promise.all([startSide(na, p.a, p.b, p.def), startSide(nb, p.b, p.a, p.def)]);
       }),
     );
     await Promise.all(
       pairs.flatMap((p) => [
-        ...neighbors(p.a, p.b, p.def.mode).map((n) => p.a.daemon?.waitEstablished(n.address, 40_000)),
-        ...neighbors(p.b, p.a, p.def.mode).map((n) => p.b.daemon?.waitEstablished(n.address, 40_000)),
+        ...neighbors(p.a, p.b, p.def).map((n) => p.a.daemon?.waitEstablished(n.address, 40_000)),
+        ...neighbors(p.b, p.a, p.def).map((n) => p.b.daemon?.waitEstablished(n.address, 40_000)),
       ]),
     );
   });
@@ -177,6 +195,23 @@ describe('harness: real BGP daemons peer in namespaces', function () {
       await Promise.all([assertLearned(p.b, p.a, p.def.mode), assertLearned(p.a, p.b, p.def.mode)]);
     });
   }
+
+  it('BIRD (kernel protocol) and FRR (zebra) install the routes they learned into their namespace FIB', async function () {
+    const p = pairs[0];
+    assert.ok(p !== undefined && p.def.a === 'bird' && p.def.b === 'frr');
+    for (const [receiver, sender] of [[p.a, p.b], [p.b, p.a]] as const) {
+      const ns = receiver.daemon?.spec.ns;
+      assert.ok(ns !== undefined);
+      for (const r of sender.routes) {
+        // IPv6: BIRD installs the link-local next hop of MP_REACH when there is one (RFC 2545 §3).
+        const via = r.prefix.includes(':') ? new RegExp(`via (${sender.v6}|fe80::[0-9a-f:]+) dev eth0`) : new RegExp(`via ${sender.v4} dev eth0`);
+        await waitFor(`${receiver.kind}: kernel route ${r.prefix} ${via.source}`, async () => via.test(await kernelRoute(ns, r.prefix)), {
+          timeoutMs: 10_000,
+          intervalMs: 100,
+        });
+      }
+    }
+  });
 
   for (const p of pairs) {
     it(`${p.name}: run-time announce and withdraw propagate both ways`, async function () {

@@ -20,6 +20,8 @@ import type { DaemonSpec, Family, NeighborSpec, OriginRoute, RibRoute } from './
 export interface BirdOptions {
   /** Keep BIRD's event loop awake (see the header); default true. */
   readonly wake?: boolean;
+  /** Install best BGP routes into the namespace's kernel table (ECMP merged); default false. */
+  readonly kernel?: boolean;
 }
 
 export class Bird extends DaemonBase {
@@ -36,7 +38,7 @@ export class Bird extends DaemonBase {
   static async start(spec: DaemonSpec, opts: BirdOptions = {}): Promise<Bird> {
     const b = new Bird(spec);
     b.writeRoutes();
-    writeFileSync(join(b.dir, 'bird.conf'), b.config());
+    writeFileSync(join(b.dir, 'bird.conf'), b.config(opts.kernel === true));
     b.procs.push(
       spec.ns.spawn(`${spec.ns.name}-bird`, 'bird', ['-f', '-c', join(b.dir, 'bird.conf'), '-s', b.ctl, '-P', join(b.dir, 'bird.pid')], {
         logPath: join(b.dir, 'bird.stderr'),
@@ -48,18 +50,26 @@ export class Bird extends DaemonBase {
   }
 
   /** The BIRD config: static routes come from routes-<family>.conf so that announce/withdraw only rewrite those. */
-  config(): string {
+  config(kernel = false): string {
     const s = this.spec;
     const lines: string[] = [
       `log "${join(this.dir, 'bird.log')}" all;`,
       `router id ${s.routerId};`,
       'protocol device { scan time 10; }',
+      // Connected networks in the table: multihop sessions resolve next hops recursively through them.
+      'protocol direct { ipv4; ipv6; }',
       // Attributes are set in the BGP export filter: BIRD drops an eBGP MED
       // that was not set by the BGP protocol's own export filter.
       `include "${join(this.dir, 'attrs.conf')}";`,
     ];
     for (const fam of ['ipv4', 'ipv6'] as const) {
       lines.push(`protocol static static_${fam} {`, `  ${fam} { import all; };`, `  include "${join(this.dir, `routes-${fam}.conf`)}";`, '}');
+    }
+    if (kernel) {
+      // Only BGP routes: the static blackholes stay out of the FIB.
+      for (const fam of ['ipv4', 'ipv6'] as const) {
+        lines.push(`protocol kernel kernel_${fam} {`, `  ${fam} { import none; export where source = RTS_BGP; };`, '  merge paths on;', '}');
+      }
     }
     s.neighbors.forEach((n, i) => lines.push(...this.bgpProtocol(n, i)));
     return `${lines.join('\n')}\n`;
