@@ -1,0 +1,139 @@
+// The one place iptables text is made: typed rules -> `iptables-restore
+// --noflush` input for podnet's own chains plus its jump rules in the built-in
+// chains (never a whole-table restore). Output is deterministic: chains sorted
+// by name, matches in a canonical order, rules in their given (semantic) order.
+// No RFCs; syntax per iptables-restore(8) and iptables-extensions(8).
+import { MAX_CHAIN_NAME, isBuiltin, matchOrder } from './model.ts';
+import type { BuiltinJump, Chain, Match, RestoreBatch, Rule, Target } from './model.ts';
+
+export class IptablesModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IptablesModelError';
+  }
+}
+
+const NAME_RE = /^[A-Za-z0-9_.:-]+$/;
+
+function checkChainName(name: string): string {
+  if (name.length === 0 || name.length > MAX_CHAIN_NAME || !NAME_RE.test(name)) {
+    throw new IptablesModelError(`invalid chain name ${JSON.stringify(name)} (1..${MAX_CHAIN_NAME} of [A-Za-z0-9_.:-])`);
+  }
+  return name;
+}
+
+/** Quotes free text for iptables-restore: no quotes, backslashes or control characters survive. */
+export function quote(text: string, maxBytes: number): string {
+  let clean = [...text.replace(/["\\]/g, "'")].map((ch) => (ch.charCodeAt(0) < 0x20 || ch === '\u007f' ? ' ' : ch)).join('');
+  while (Buffer.byteLength(clean, 'utf8') > maxBytes) clean = clean.slice(0, -1);
+  return `"${clean}"`;
+}
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16)}`;
+}
+
+function renderMatch(m: Match): string {
+  switch (m.kind) {
+    case 'addr': {
+      const flag = m.dir === 'src' ? '-s' : '-d';
+      return m.negate === true ? `! ${flag} ${m.cidr}` : `${flag} ${m.cidr}`;
+    }
+    case 'addrtype':
+      return `-m addrtype --${m.dir}-type ${m.type}`;
+    case 'proto': {
+      const base = `-p ${m.proto} -m ${m.proto}`;
+      if (m.dport === undefined) return `-p ${m.proto}`;
+      const to = m.dport.to !== undefined && m.dport.to !== m.dport.from ? `:${m.dport.to}` : '';
+      return `${base} --dport ${m.dport.from}${to}`;
+    }
+    case 'set':
+      return `-m set ${m.negate === true ? '! ' : ''}--match-set ${m.name} ${m.dirs.join(',')}`;
+    case 'ctstate':
+      return `-m conntrack --ctstate ${[...m.states].sort().join(',')}`;
+    case 'mark':
+      return `-m mark ${m.negate === true ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)}`;
+    case 'limit':
+      return `-m limit --limit ${m.perMinute}/minute --limit-burst ${m.burst}`;
+  }
+}
+
+function renderTarget(t: Target): string {
+  switch (t.kind) {
+    case 'ACCEPT':
+    case 'DROP':
+    case 'RETURN':
+      return `-j ${t.kind}`;
+    case 'REJECT':
+      return t.with === undefined ? '-j REJECT' : `-j REJECT --reject-with ${t.with}`;
+    case 'jump':
+      return `-j ${checkChainName(t.chain)}`;
+    case 'mark':
+      return `-j MARK --set-xmark ${hex(t.value)}/${hex(t.mask)}`;
+    case 'nflog':
+      // --nflog-prefix is at most 64 bytes including the NUL (xt_NFLOG).
+      return `-j NFLOG --nflog-group ${t.group} --nflog-prefix ${quote(t.prefix, 63)}`;
+  }
+}
+
+/** The rule body after `-A CHAIN`: matches in canonical order, comment, target. */
+export function renderRule(r: Rule): string {
+  const parts: string[] = [];
+  for (const kind of matchOrder) {
+    for (const m of r.matches) if (m.kind === kind) parts.push(renderMatch(m));
+  }
+  // The comment goes last among matches so it never changes match identity.
+  if (r.comment !== undefined) parts.push(`-m comment --comment ${quote(r.comment, 255)}`);
+  parts.push(renderTarget(r.target));
+  return parts.join(' ');
+}
+
+/** Renders one chain's rules as `-A` lines (no declaration). */
+export function renderChainRules(c: Chain): string[] {
+  const name = checkChainName(c.name);
+  return c.rules.map((r) => `-A ${name} ${renderRule(r)}`);
+}
+
+function jumpBody(j: BuiltinJump): string {
+  return renderRule({ matches: [], target: { kind: 'jump', chain: j.to }, comment: j.comment });
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function jumpKey(j: BuiltinJump): string {
+  return `${j.from} ${String(j.position).padStart(4, '0')} ${j.to}`;
+}
+
+/**
+ * Renders one `iptables-restore --noflush` transaction. Sections, each sorted:
+ * declarations (create or flush), rules of written chains, jump deletions,
+ * jump insertions, deletions of removed chains, COMMIT.
+ */
+export function renderRestore(batch: RestoreBatch): string {
+  const written = [...batch.write].sort((a, b) => byName(a.name, b.name));
+  const removed = [...new Set(batch.remove)].sort(byName);
+  const seen = new Set<string>();
+  for (const c of written) {
+    if (isBuiltin(c.name)) throw new IptablesModelError(`refusing to flush built-in chain ${c.name}`);
+    if (seen.has(c.name)) throw new IptablesModelError(`chain ${c.name} written twice`);
+    seen.add(c.name);
+  }
+  for (const name of removed) {
+    if (isBuiltin(name)) throw new IptablesModelError(`refusing to delete built-in chain ${name}`);
+    if (seen.has(name)) throw new IptablesModelError(`chain ${name} both written and removed`);
+  }
+  const lines: string[] = [`*${batch.table}`];
+  for (const name of [...written.map((c) => c.name), ...removed].sort(byName)) lines.push(`:${checkChainName(name)} - [0:0]`);
+  for (const c of written) lines.push(...renderChainRules(c));
+  for (const j of [...batch.jumps.delete].sort((a, b) => byName(jumpKey(a), jumpKey(b)))) {
+    lines.push(`-D ${j.from} ${jumpBody(j)}`);
+  }
+  for (const j of [...batch.jumps.insert].sort((a, b) => byName(jumpKey(a), jumpKey(b)))) {
+    lines.push(`-I ${j.from} ${j.position} ${jumpBody(j)}`);
+  }
+  for (const name of removed) lines.push(`-X ${name}`);
+  lines.push('COMMIT', '');
+  return lines.join('\n');
+}
