@@ -189,6 +189,7 @@ export class Resources {
         else delete m[k];
       }
       if (kind.namespaced) m['namespace'] = ns;
+      else delete m['namespace']; // cluster-scoped objects have none
       delete m['managedFields'];
       o = withMeta(o, m);
       if (kind.hasStatus) {
