@@ -9,6 +9,7 @@ import { allKinds, type Json, type KindName } from '../../../../src/lab/apiserve
 import { Resources, type PatchType } from '../../../../src/lab/apiserver/resources.ts';
 import { Store } from '../../../../src/lab/apiserver/store.ts';
 import { parseFieldSelector, parseLabelSelector } from '../../../../src/lab/apiserver/selectors.ts';
+import { startApiServer } from '../../../../src/lab/apiserver/index.ts';
 
 const kindNames = allKinds.map((k) => k.kind);
 const name = fc.constantFrom('a', 'b', 'web-1', 'Bad_Name', '', 'x.y');
@@ -109,5 +110,33 @@ describe('lab/apiserver fuzz', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('HTTP: random methods, paths, content types and bodies get JSON Status answers below 500', async () => {
+    const server = await startApiServer();
+    try {
+      const segment = fc.constantFrom('api', 'apis', 'v1', 'namespaces', 'default', 'ghost', 'pods', 'nodes', 'services', 'status', 'networking.k8s.io', 'discovery.k8s.io', 'endpointslices', 'a', '%zz', '..', 'x');
+      const request = fc.record({
+        method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
+        path: fc.array(segment, { minLength: 0, maxLength: 7 }).map((p) => `/${p.join('/')}`),
+        query: fc.constantFrom('', '?labelSelector=a%20in%20(', '?resourceVersion=x', '?limit=-1', '?continue=zz', '?fieldSelector=spec.nodeName%3Dn', '?dryRun=All', '?timeoutSeconds=1&watch=false'),
+        type: fc.constantFrom('application/json', 'application/yaml', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json', 'application/apply-patch+yaml', 'application/vnd.kubernetes.protobuf', 'text/plain'),
+        body: fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40 }), json.map((j) => JSON.stringify(j))),
+      });
+      await fc.assert(
+        fc.asyncProperty(request, async (r) => {
+          const init: RequestInit = { method: r.method, headers: { 'Content-Type': r.type } };
+          if (r.body !== undefined && r.method !== 'GET') init.body = r.body;
+          const res = await fetch(`${server.url}${r.path}${r.query}`, { ...init, signal: AbortSignal.timeout(5000) });
+          const text = await res.text();
+          assert.ok(res.status < 500 || res.status === 504, `${res.status} for ${r.method} ${r.path}${r.query}: ${text}`);
+          if (res.status >= 400) assert.equal((JSON.parse(text) as { kind: string }).kind, 'Status');
+        }),
+        { numRuns: 300 },
+      );
+      assert.equal((await fetch(`${server.url}/version`)).status, 200);
+    } finally {
+      await server.close();
+    }
   });
 });
