@@ -164,6 +164,9 @@ export class Resources {
   /** PUT: replaces the object (or only its status), 409 Conflict on a stale metadata.resourceVersion. */
   update(kindName: KindName, namespace: string, urlName: string | undefined, body: Json, opts: UpdateOptions = {}): JsonObject {
     const kind = kindInfo(kindName);
+    if (opts.subresource === 'status' && !kind.hasStatus) {
+      throw new ApiError(404, 'NotFound', `${kind.plural} have no status subresource`);
+    }
     let o = this.normalize(kind, body);
     const ns = kind.namespaced ? this.namespaceFor(kind, o, namespace === '' ? undefined : namespace) : '';
     const name = nameOf(o);
@@ -216,8 +219,10 @@ export class Resources {
     const spec = isObject(o['spec']) ? { ...o['spec'] } : {};
     const oldSpec = isObject(old['spec']) ? old['spec'] : {};
     if (spec['clusterIP'] === undefined || spec['clusterIP'] === '') {
-      spec['clusterIP'] = oldSpec['clusterIP'] ?? null;
-      if (spec['clusterIPs'] === undefined && oldSpec['clusterIPs'] !== undefined) spec['clusterIPs'] = oldSpec['clusterIPs'] ?? null;
+      // An update without a ClusterIP keeps the allocated one (ExternalName Services have none).
+      if (oldSpec['clusterIP'] !== undefined) spec['clusterIP'] = oldSpec['clusterIP'];
+      else delete spec['clusterIP'];
+      if (spec['clusterIPs'] === undefined && oldSpec['clusterIPs'] !== undefined) spec['clusterIPs'] = oldSpec['clusterIPs'];
     } else if (oldSpec['clusterIP'] !== undefined && spec['clusterIP'] !== oldSpec['clusterIP']) {
       throw invalid(kind.kind, kind.group, nameOf(o), [
         { reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(spec['clusterIP'])}: field is immutable`, field: 'spec.clusterIP' },

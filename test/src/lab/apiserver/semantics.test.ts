@@ -301,6 +301,14 @@ describe('lab/apiserver: API semantics', () => {
     assert.equal(at(headless.body, 'spec', 'clusterIP'), 'None');
     const imm = await api('PATCH', `${svcs}/a`, { spec: { clusterIP: '10.96.0.9' } }, 'application/merge-patch+json');
     assert.equal(imm.status, 422);
+    // PUT without a ClusterIP keeps the allocated one; ExternalName Services never get one.
+    const put = await api('PUT', `${svcs}/a`, { metadata: { name: 'a' }, spec: { ports: [{ port: 80 }] } });
+    assert.equal(at(put.body, 'spec', 'clusterIP'), '10.96.0.1');
+    const ext = await api('POST', svcs, { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.internal' } });
+    const extRv = at(ext.body, 'metadata', 'resourceVersion');
+    const extPut = await api('PUT', `${svcs}/ext`, ext.body);
+    assert.equal(at(extPut.body, 'spec', 'clusterIP'), undefined);
+    assert.equal(at(extPut.body, 'metadata', 'resourceVersion'), extRv); // nothing changed
   });
 
   it('serves meta.k8s.io Tables for list and get when asked (kubectl get -w covers watch)', async () => {
