@@ -1,0 +1,239 @@
+// Adj-RIB-Out of one Established peer and its pull-based UPDATE queue. For
+// each family it holds what was advertised (prefix -> interned out attribute
+// set) and the pending changes: every changed prefix sits in exactly one
+// bucket, the withdraw bucket or the bucket of its new attribute set, so a
+// prefix that flaps while the peer is slow is sent once in its latest state
+// (coalescing, BIRD's buckets). The session pulls one encoded UPDATE at a
+// time: withdrawals first, then the next bucket packed to the size limit
+// (many NLRI per UPDATE), then the initial table dump is continued lazily from
+// a Loc-RIB iterator, and End-of-RIB follows once the dump has been sent.
+// RFCs: 4271 §9.2 (Adj-RIB-Out, UPDATE with many NLRI), §9.2.1.1
+// (only the latest state of a route needs sending), 4724 §2 (End-of-RIB),
+// 4760 (MP attributes), 7911 §3, 8654.
+import type { Family, IpAddress, Ipv4, Prefix } from '../types.ts';
+import { buildUpdates, buildWithdrawals, encodeAttributes, encodeUpdate, endOfRib, maxTxLength, type WireContext } from '../wire/index.ts';
+import type { AttrSet } from './attr-set.ts';
+import type { PeerCounters } from './types.ts';
+
+interface Bucket {
+  /** null for the withdraw bucket. */
+  readonly attrs: AttrSet | null;
+  readonly prefixes: Set<Prefix>;
+  /** Octets left for NLRI in one UPDATE with these attributes (computed when the bucket is created). */
+  readonly budget: number;
+}
+
+/** Produces the out attribute set of a prefix from the current Loc-RIB, for the initial dump (null: nothing to send). */
+export type FeedFn = (family: Family, prefix: Prefix) => AttrSet | null;
+
+class FamilyOut {
+  readonly advertised = new Map<Prefix, AttrSet>();
+  readonly pending = new Map<Prefix, Bucket>();
+  readonly buckets = new Map<AttrSet, Bucket>();
+  readonly withdraw: Bucket;
+  feed: Iterator<Prefix> | null = null;
+  eorPending = false;
+
+  constructor(withdrawBudget: number) {
+    this.withdraw = { attrs: null, prefixes: new Set(), budget: withdrawBudget };
+  }
+}
+
+const UPDATE_FIXED = 19 + 4;
+/** Prefixes taken from the Loc-RIB per feed step. */
+const FEED_CHUNK = 4096;
+
+function entrySize(prefix: Prefix, addPath: boolean): number {
+  const len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
+  return 1 + ((len + 7) >> 3) + (addPath ? 4 : 0);
+}
+
+export class AdjOut {
+  readonly wire: WireContext;
+  readonly families: readonly Family[];
+  readonly #fam = new Map<Family, FamilyOut>();
+  readonly #ready: Uint8Array[] = [];
+  readonly #counters: PeerCounters;
+  readonly #feedFn: FeedFn;
+
+  constructor(wire: WireContext, families: readonly Family[], counters: PeerCounters, feedFn: FeedFn) {
+    this.wire = wire;
+    this.families = families;
+    this.#counters = counters;
+    this.#feedFn = feedFn;
+    const max = maxTxLength(wire);
+    for (const f of families) {
+      // IPv4 withdrawals use the Withdrawn Routes field; others MP_UNREACH_NLRI (4 header + 3 AFI/SAFI)
+      this.#fam.set(f, new FamilyOut(max - UPDATE_FIXED - (f === 'ipv4-unicast' ? 0 : 7)));
+    }
+  }
+
+  /** Starts the initial (or a refresh) dump of a family from `prefixes` (a live Loc-RIB iterator); End-of-RIB follows it when `eor`. */
+  startFeed(family: Family, prefixes: Iterator<Prefix>, eor: boolean): void {
+    const fs = this.#fam.get(family);
+    if (fs === undefined) return;
+    fs.feed = prefixes;
+    if (eor) fs.eorPending = true;
+  }
+
+  /** Forgets what was advertised in a family (route refresh: everything is sent again). */
+  resetAdvertised(family: Family): void {
+    const fs = this.#fam.get(family);
+    if (fs === undefined) return;
+    this.#counters.advertised -= fs.advertised.size;
+    fs.advertised.clear();
+  }
+
+  /** True when the family is negotiated with this peer. */
+  has(family: Family): boolean {
+    return this.#fam.has(family);
+  }
+
+  /** Records the latest wanted state of a prefix (null: not advertised). Returns true when a change is now pending. */
+  mark(family: Family, prefix: Prefix, out: AttrSet | null): boolean {
+    const fs = this.#fam.get(family);
+    if (fs === undefined) return false;
+    const cur = fs.pending.get(prefix);
+    if (cur !== undefined) cur.prefixes.delete(prefix);
+    const prev = fs.advertised.get(prefix);
+    if (out === null ? prev === undefined : out === prev) {
+      if (cur !== undefined) fs.pending.delete(prefix);
+      return false;
+    }
+    const b = out === null ? fs.withdraw : this.#bucket(fs, family, out);
+    b.prefixes.add(prefix);
+    fs.pending.set(prefix, b);
+    return true;
+  }
+
+  #bucket(fs: FamilyOut, family: Family, attrs: AttrSet): Bucket {
+    let b = fs.buckets.get(attrs);
+    if (b === undefined) {
+      const nh = attrs.nextHop as string;
+      const classic = family === 'ipv4-unicast' && !nh.includes(':');
+      const encoded = encodeAttributes(classic ? { ...attrs.attributes, nextHop: attrs.nextHop as Ipv4 } : attrs.attributes, this.wire).length;
+      // MP_REACH_NLRI: 4 octets of attribute header, AFI/SAFI/length/reserved (5), the next hop (16 or 32 for IPv6 with link-local)
+      const mp = classic ? 0 : 4 + 5 + (nh.includes(':') ? 32 : 4);
+      b = { attrs, prefixes: new Set(), budget: maxTxLength(this.wire) - UPDATE_FIXED - encoded - mp };
+      fs.buckets.set(attrs, b);
+    }
+    return b;
+  }
+
+  /** True when a message is ready or could be built now. */
+  get pending(): boolean {
+    if (this.#ready.length > 0) return true;
+    for (const fs of this.#fam.values()) {
+      if (fs.pending.size > 0 || fs.feed !== null || fs.eorPending) return true;
+    }
+    return false;
+  }
+
+  /** Prefixes waiting to be sent (announce or withdraw), for tests and status. */
+  get pendingCount(): number {
+    let n = 0;
+    for (const fs of this.#fam.values()) n += fs.pending.size;
+    return n;
+  }
+
+  /** The advertised routes of a family. */
+  advertised(family: Family): ReadonlyMap<Prefix, AttrSet> {
+    return this.#fam.get(family)?.advertised ?? new Map();
+  }
+
+  /** The next encoded UPDATE, or null when there is nothing to send now. */
+  next(): Uint8Array | null {
+    const r = this.#ready.shift();
+    if (r !== undefined) return r;
+    for (const [family, fs] of this.#fam) {
+      for (;;) {
+        if (fs.withdraw.prefixes.size > 0) return this.#emit(this.#withdrawals(family, fs));
+        const b = this.#firstBucket(fs);
+        if (b !== null) return this.#emit(this.#announce(family, fs, b));
+        if (fs.feed !== null) {
+          this.#advanceFeed(family, fs);
+          continue;
+        }
+        if (fs.eorPending) {
+          fs.eorPending = false;
+          // RFC 4724 §2: End-of-RIB once the initial update has been sent
+          return this.#emit([encodeUpdate(endOfRib(family), this.wire)]);
+        }
+        break;
+      }
+    }
+    return null;
+  }
+
+  #emit(msgs: Uint8Array[]): Uint8Array | null {
+    this.#counters.updatesOut += msgs.length;
+    const first = msgs.shift() ?? null;
+    this.#ready.push(...msgs);
+    return first;
+  }
+
+  #firstBucket(fs: FamilyOut): Bucket | null {
+    for (const [attrs, b] of fs.buckets) {
+      if (b.prefixes.size > 0) return b;
+      fs.buckets.delete(attrs);
+    }
+    return null;
+  }
+
+  #advanceFeed(family: Family, fs: FamilyOut): void {
+    const it = fs.feed as Iterator<Prefix>;
+    for (let k = 0; k < FEED_CHUNK; k++) {
+      const n = it.next();
+      if (n.done === true) {
+        fs.feed = null;
+        return;
+      }
+      this.mark(family, n.value, this.#feedFn(family, n.value));
+    }
+  }
+
+  /** Takes prefixes from a bucket up to its budget. */
+  #take(fs: FamilyOut, b: Bucket, addPath: boolean): Prefix[] {
+    const out: Prefix[] = [];
+    let left = b.budget;
+    for (const p of b.prefixes) {
+      const s = entrySize(p, addPath);
+      if (s > left && out.length > 0) break;
+      left -= s;
+      out.push(p);
+    }
+    for (const p of out) {
+      b.prefixes.delete(p);
+      fs.pending.delete(p);
+    }
+    return out;
+  }
+
+  #withdrawals(family: Family, fs: FamilyOut): Uint8Array[] {
+    const prefixes = this.#take(fs, fs.withdraw, this.wire.addPathTx.has(family));
+    for (const p of prefixes) {
+      if (fs.advertised.delete(p)) this.#counters.advertised--;
+    }
+    this.#counters.withdrawnOut += prefixes.length;
+    return buildWithdrawals(family, prefixes, null, this.wire);
+  }
+
+  #announce(family: Family, fs: FamilyOut, b: Bucket): Uint8Array[] {
+    const attrs = b.attrs as AttrSet;
+    const prefixes = this.#take(fs, b, this.wire.addPathTx.has(family));
+    for (const p of prefixes) {
+      const prev = fs.advertised.get(p);
+      fs.advertised.set(p, attrs);
+      if (prev === undefined) this.#counters.advertised++;
+    }
+    if (b.prefixes.size === 0) fs.buckets.delete(attrs);
+    return buildUpdates({ family, attributes: attrs.attributes, nextHop: attrs.nextHop as IpAddress, prefixes }, this.wire);
+  }
+
+  /** Drops all state (session down). */
+  clear(): void {
+    for (const fs of this.#fam.values()) this.#counters.advertised -= fs.advertised.size;
+    this.#fam.clear();
+    this.#ready.length = 0;
+  }
+}

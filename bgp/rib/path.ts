@@ -1,0 +1,96 @@
+// The RIB's internal route records: a Source (a peer, or the local speaker)
+// with the fields the decision process compares precomputed, and Path, one
+// small immutable record (source, interned attribute set, ADD-PATH id) per
+// route. A prefix with one path stores the Path itself; only contested
+// prefixes get a Dest holding candidates and the decision outcome.
+// RFCs: 4271 §9.1 (what a route is: prefix + attributes + origin peer),
+// 7911 §3 (path identifier is part of the route's key).
+import { ipv4ToNumber, ipv6ToBytes, type Asn, type IpAddress, type RouterId } from '../types.ts';
+import type { AttrSet } from './attr-set.ts';
+import type { BestReason, PathSource, PeerCounters, PeerRole } from './types.ts';
+
+/** A route's origin: one per configured peer, plus one for local origination. */
+export class Source {
+  readonly id: string;
+  readonly kind: 'local' | 'peer';
+  readonly role: PeerRole | 'local';
+  readonly asn: Asn;
+  /** BGP identifier as uint32 (set when the session comes up; our own for 'local'). */
+  routerIdNum: number;
+  routerId: RouterId | null;
+  /** Sort key of the peer address: lower compares first (RFC 4271 §9.1.2.2 g). */
+  readonly addressKey: string;
+  readonly counters: PeerCounters = { received: 0, accepted: 0, rejected: 0, withdrawn: 0, advertised: 0, withdrawnOut: 0, updatesIn: 0, updatesOut: 0 };
+  #view: PathSource | null = null;
+
+  constructor(id: string, kind: 'local' | 'peer', role: PeerRole | 'local', asn: Asn, routerId: RouterId | null) {
+    this.id = id;
+    this.kind = kind;
+    this.role = role;
+    this.asn = asn;
+    this.routerId = routerId;
+    this.routerIdNum = routerId === null ? 0 : ipv4ToNumber(routerId);
+    this.addressKey = addressSortKey(id);
+  }
+
+  get ebgp(): boolean {
+    return this.role === 'ebgp';
+  }
+
+  setRouterId(id: RouterId): void {
+    this.routerId = id;
+    this.routerIdNum = ipv4ToNumber(id);
+    this.#view = null;
+  }
+
+  get view(): PathSource {
+    this.#view ??= this.kind === 'local' ? { kind: 'local' } : { kind: 'peer', peer: this.id, role: this.role as PeerRole, asn: this.asn, routerId: this.routerId };
+    return this.#view;
+  }
+}
+
+/** IPv4 sorts before IPv6; within a family by numeric value. Non-addresses sort last, by text. */
+export function addressSortKey(address: string): string {
+  const v4 = ipv4ToNumber(address);
+  if (v4 >= 0) return `4${v4.toString(16).padStart(8, '0')}`;
+  const b = ipv6ToBytes(address);
+  if (b !== null) {
+    let s = '6';
+    for (const x of b) s += x.toString(16).padStart(2, '0');
+    return s;
+  }
+  return `9${address}`;
+}
+
+/** One route: immutable; a replacement creates a new Path. */
+export class Path {
+  readonly src: Source;
+  readonly attrs: AttrSet;
+  readonly pathId: number;
+
+  constructor(src: Source, attrs: AttrSet, pathId: number) {
+    this.src = src;
+    this.attrs = attrs;
+    this.pathId = pathId;
+  }
+
+  get nextHop(): IpAddress | null {
+    return this.attrs.nextHop;
+  }
+}
+
+/** A contested prefix: several candidates and the outcome of the last decision. */
+export class Dest {
+  paths: Path[];
+  best: Path | null = null;
+  reason: BestReason | null = null;
+  /** The ECMP set, best first; empty when best is null. */
+  multipath: readonly Path[] = [];
+
+  constructor(paths: Path[]) {
+    this.paths = paths;
+  }
+}
+
+/** A Loc-RIB table entry. */
+export type Entry = Path | Dest;

@@ -1,0 +1,458 @@
+// The RIB of our speaker: peers register, UPDATEs come in (received-side
+// checks, import policy, Adj-RIB-In), the Loc-RIB runs the decision process,
+// best-path changes become events and Adj-RIB-Out marks, and each peer's
+// session pulls its next encoded UPDATE. One synchronous operation at a time;
+// events and "updates pending" notices are delivered at the end of each.
+// RFCs: 4271 §9 (UPDATE processing, decision, dissemination), §5.1.5
+// (LOCAL_PREF from eBGP ignored), §6.3 (NEXT_HOP and first-AS checks),
+// 4456 §8 (ORIGINATOR_ID / CLUSTER_LIST loop checks), 7606 §2
+// (treat-as-withdraw), 4724 §2 (End-of-RIB), 2918 (route refresh), 7911.
+import { FAMILIES, ipv4ToNumber, parseIpAddress, prefixFamily, type Family, type IpAddress, type Prefix } from '../types.ts';
+import { endOfRibFamily, isTreatAsWithdraw, Origin, updateRoutes, type NlriList, type PathAttributes, type UpdateMessage } from '../wire/index.ts';
+import { AdjOut } from './adj-out.ts';
+import { AttrInterner, pathContainsAs, type AttrSet } from './attr-set.ts';
+import type { DecisionContext } from './best-path.ts';
+import { exportPath, type ExportContext, type ExportTarget } from './export.ts';
+import { bestOf, LocRib, multipathOf, reasonOf, type LocRibListener } from './loc-rib.ts';
+import { Dest, Source, type Entry, type Path } from './path.ts';
+import type { AdjInEntry, AdjOutEntry, BestPathChange, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PeerRole, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
+import { entryView, lookupView, pathView } from './views.ts';
+
+interface PeerState {
+  readonly config: RibPeerConfig;
+  readonly src: Source;
+  readonly role: PeerRole;
+  /** Set while Established. */
+  out: AdjOut | null;
+  target: ExportTarget | null;
+  /** Per family: source attribute set -> (path source -> out set or null). */
+  cache: Map<Family, WeakMap<AttrSet, Map<Source, AttrSet | null>>>;
+  /** Pre-policy Adj-RIB-In (soft reconfiguration), key prefix or "prefix#pathId". */
+  readonly prePolicy: Map<Family, Map<string, AttrSet>> | null;
+  /** Our addresses on this session: a received NEXT_HOP equal to one is refused. */
+  localAddresses: readonly string[];
+}
+
+function canonical(address: string): string {
+  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  try {
+    return parseIpAddress(a);
+  } catch {
+    return a;
+  }
+}
+
+const preKey = (prefix: Prefix, pathId: number): string => (pathId === 0 ? prefix : `${prefix}#${pathId}`);
+
+export class Rib implements LocRibListener {
+  readonly config: RibConfig;
+  readonly #ctx: DecisionContext;
+  readonly #exportCtx: ExportContext;
+  readonly #routerIdNum: number;
+  readonly #interner = new AttrInterner();
+  readonly #outInterner = new AttrInterner();
+  readonly #loc: LocRib;
+  readonly #peers = new Map<string, PeerState>();
+  readonly #local: Source;
+  readonly #listeners = new Set<BestPathListener>();
+  readonly #pendingListeners = new Set<(peer: string) => void>();
+  #changes: BestPathChange[] = [];
+  readonly #dirty = new Set<PeerState>();
+  #depth = 0;
+
+  constructor(config: RibConfig) {
+    this.config = config;
+    this.#ctx = {
+      localAsn: config.localAsn,
+      defaultLocalPref: config.defaultLocalPref ?? 100,
+      options: config,
+      igpCost: config.igpCost ?? null,
+    };
+    this.#exportCtx = { localAsn: config.localAsn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId, defaultLocalPref: config.defaultLocalPref ?? 100 };
+    this.#routerIdNum = ipv4ToNumber(config.routerId);
+    this.#loc = new LocRib(this.#ctx, this);
+    this.#local = new Source('local', 'local', 'local', config.localAsn, config.routerId);
+  }
+
+  // ------------------------------------------------------------ peers
+
+  /** Registers a peer (before its session comes up). Throws when the id is taken. */
+  addPeer(config: RibPeerConfig): void {
+    if (this.#peers.has(config.id)) throw new Error(`peer ${config.id} already in the RIB`);
+    const role: PeerRole = config.role ?? (config.asn === this.config.localAsn ? 'ibgp' : 'ebgp');
+    this.#peers.set(config.id, {
+      config,
+      src: new Source(config.id, 'peer', role, config.asn, null),
+      role,
+      out: null,
+      target: null,
+      cache: new Map(),
+      prePolicy: config.softReconfigIn === true ? new Map(FAMILIES.map((f) => [f, new Map()])) : null,
+      localAddresses: [config.localNextHop4, config.localNextHop6].filter((a): a is IpAddress => a !== undefined),
+    });
+  }
+
+  /** Removes a peer and all its routes. */
+  removePeer(id: string): void {
+    this.peerDown(id);
+    this.#peers.delete(id);
+  }
+
+  /** The registered peer ids. */
+  get peers(): readonly string[] {
+    return [...this.#peers.keys()];
+  }
+
+  /** The session is Established: start the initial table dump toward it (End-of-RIB after it, per family). */
+  peerUp(id: string, info: RibSessionInfo): void {
+    const p = this.#peer(id);
+    this.#op(() => {
+      p.src.setRouterId(info.negotiated.peerId);
+      const local = canonical(info.localAddress);
+      const local6 = local.includes(':');
+      const c = p.config;
+      p.localAddresses = [local, c.localNextHop4, c.localNextHop6].filter((a): a is IpAddress => a !== undefined);
+      p.target = {
+        source: p.src,
+        role: p.role,
+        asn: c.asn,
+        nextHopSelf: c.nextHopSelf === true,
+        senderSideLoopCheck: c.senderSideLoopCheck ?? true,
+        stripEbgpMed: c.stripEbgpMed ?? true,
+        localNextHop4: c.localNextHop4 ?? (local6 ? null : (local as IpAddress)),
+        localNextHop6: c.localNextHop6 ?? (local6 ? (local as IpAddress) : null),
+        wire: info.capabilities.context,
+      };
+      p.cache = new Map();
+      const families = FAMILIES.filter((f) => info.capabilities.families.has(f));
+      p.out = new AdjOut(info.capabilities.context, families, p.src.counters, (family, prefix) => this.#exportFor(p, family, prefix, bestOf(this.#loc.table(family).get(prefix))));
+      for (const f of families) p.out.startFeed(f, this.#loc.table(f).keys(), true);
+      this.#dirty.add(p);
+    });
+  }
+
+  /** The session went down: its routes leave the RIB (with events), its Adj-RIB-Out is dropped. */
+  peerDown(id: string): void {
+    const p = this.#peer(id);
+    this.#op(() => {
+      p.out?.clear();
+      p.out = null;
+      p.target = null;
+      p.cache = new Map();
+      this.#dirty.delete(p);
+      for (const m of p.prePolicy?.values() ?? []) m.clear();
+      p.src.counters.accepted -= this.#loc.removeSource(p.src);
+    });
+  }
+
+  // ------------------------------------------------------------ input
+
+  /** Applies a received UPDATE from an Established peer. */
+  receiveUpdate(id: string, msg: UpdateMessage): UpdateResult {
+    const p = this.#peer(id);
+    return this.#op(() => {
+      const c = p.src.counters;
+      c.updatesIn++;
+      const eor = endOfRibFamily(msg);
+      if (eor !== null) return { announced: 0, withdrawn: 0, rejectedBy: null, endOfRib: eor };
+      const { announced, withdrawn } = updateRoutes(msg);
+      let nw = 0;
+      let na = 0;
+      let rejectedBy: RejectReason | null = isTreatAsWithdraw(msg) ? 'rfc7606' : null;
+      for (const [family, list] of withdrawn) nw += this.#withdraw(p, family, list);
+      for (const [family, list] of announced) {
+        na += list.prefixes.length;
+        c.received += list.prefixes.length;
+        const set = this.#intern(p, msg.attributes, family);
+        const reject = set === null ? 'no-next-hop' : this.#check(p, set);
+        if (reject !== null || set === null) {
+          rejectedBy = reject;
+          c.rejected += list.prefixes.length;
+          this.#withdraw(p, family, list); // RFC 7606 §2 style: treat as withdraw
+          continue;
+        }
+        this.#announce(p, family, list, set);
+      }
+      c.withdrawn += nw;
+      return { announced: na, withdrawn: nw, rejectedBy, endOfRib: null };
+    });
+  }
+
+  #intern(p: PeerState, attributes: PathAttributes, family: Family): AttrSet | null {
+    const r = attributes.mpReach;
+    const nh = r !== undefined && r.family === family ? r.nextHop : family === 'ipv4-unicast' ? (attributes.nextHop ?? null) : null;
+    if (nh === null) return null;
+    // RFC 4271 §5.1.5: LOCAL_PREF from an external peer is ignored
+    if (p.role === 'ebgp' && attributes.localPref !== undefined) {
+      const { localPref: _lp, ...rest } = attributes;
+      return this.#interner.intern(rest, nh);
+    }
+    return this.#interner.intern(attributes, nh);
+  }
+
+  /** Received-side checks; the reason the routes must be ignored, or null. */
+  #check(p: PeerState, set: AttrSet): RejectReason | null {
+    // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is not eligible
+    if (pathContainsAs(set.attributes, this.config.localAsn)) return 'as-loop';
+    // RFC 4456 §8: our ORIGINATOR_ID or our CLUSTER_ID in CLUSTER_LIST: a reflection loop
+    if (set.originatorId === this.#routerIdNum) return 'originator-id';
+    if (set.attributes.clusterList?.includes(this.#exportCtx.clusterId) === true) return 'cluster-loop';
+    // RFC 4271 §6.3: NEXT_HOP must not be an address of ours
+    if (set.nextHop !== null && p.localAddresses.includes(set.nextHop)) return 'next-hop-self';
+    // RFC 4271 §6.3: from an external peer the leftmost AS must be the peer's
+    if (p.role === 'ebgp' && (p.config.enforceFirstAs ?? true) && set.firstAs !== p.config.asn) return 'first-as';
+    return null;
+  }
+
+  #withdraw(p: PeerState, family: Family, list: NlriList): number {
+    const pre = p.prePolicy?.get(family);
+    const ids = list.pathIds;
+    const c = p.src.counters;
+    const n = list.prefixes.length;
+    for (let k = 0; k < n; k++) {
+      const prefix = list.prefixes[k] as Prefix;
+      const id = ids?.[k] ?? 0;
+      pre?.delete(preKey(prefix, id));
+      if (this.#loc.remove(family, prefix, p.src, id)) c.accepted--;
+    }
+    return n;
+  }
+
+  #announce(p: PeerState, family: Family, list: NlriList, set: AttrSet): void {
+    const pre = p.prePolicy?.get(family);
+    const ids = list.pathIds;
+    const policy = this.config.importPolicy;
+    const c = p.src.counters;
+    const n = list.prefixes.length;
+    for (let k = 0; k < n; k++) {
+      const prefix = list.prefixes[k] as Prefix;
+      const id = ids?.[k] ?? 0;
+      pre?.set(preKey(prefix, id), set);
+      const final = policy === undefined ? set : this.#imported(p, prefix, set);
+      if (final === null) {
+        c.rejected++;
+        if (this.#loc.remove(family, prefix, p.src, id)) c.accepted--;
+      } else if (this.#loc.upsert(family, prefix, p.src, id, final)) {
+        c.accepted++;
+      }
+    }
+  }
+
+  #imported(p: PeerState, prefix: Prefix, set: AttrSet): AttrSet | null {
+    const policy = this.config.importPolicy;
+    if (policy === undefined) return set;
+    const r = policy(prefix, set.attributes, p.config.id);
+    if (r === null) return null;
+    return r === set.attributes ? set : this.#interner.intern(r, r.nextHop ?? set.nextHop);
+  }
+
+  /** Re-applies the import policy to the kept pre-policy routes (soft reconfiguration inbound). False when not kept. */
+  softReconfigureIn(id: string): boolean {
+    const p = this.#peer(id);
+    if (p.prePolicy === null) return false;
+    this.#op(() => {
+      const c = p.src.counters;
+      for (const [family, m] of p.prePolicy as Map<Family, Map<string, AttrSet>>) {
+        for (const [key, set] of m) {
+          const hash = key.indexOf('#');
+          const prefix = (hash < 0 ? key : key.slice(0, hash)) as Prefix;
+          const pathId = hash < 0 ? 0 : Number(key.slice(hash + 1));
+          const final = this.#imported(p, prefix, set);
+          if (final === null) {
+            if (this.#loc.remove(family, prefix, p.src, pathId)) c.accepted--;
+          } else if (this.#loc.upsert(family, prefix, p.src, pathId, final)) c.accepted++;
+        }
+      }
+    });
+    return true;
+  }
+
+  // ------------------------------------------------------------ local routes
+
+  /** Originates a prefix (or replaces our attributes for it). ORIGIN defaults to IGP, AS_PATH to empty. */
+  originate(route: LocalRoute): void {
+    const a = route.attributes ?? {};
+    const attrs: PathAttributes = { ...a, origin: a.origin ?? Origin.igp, asPath: a.asPath ?? [] };
+    const set = this.#interner.intern(attrs, route.nextHop ?? null);
+    this.#op(() => {
+      this.#loc.upsert(prefixFamily(route.prefix), route.prefix, this.#local, 0, set);
+    });
+  }
+
+  /** Withdraws a locally originated prefix; false when we did not originate it. */
+  withdrawLocal(prefix: Prefix): boolean {
+    return this.#op(() => this.#loc.remove(prefixFamily(prefix), prefix, this.#local, 0));
+  }
+
+  /** Runs the decision again everywhere (the IGP costs from the hook changed). */
+  reevaluate(): void {
+    this.#op(() => this.#loc.reevaluate());
+  }
+
+  // ------------------------------------------------------------ output
+
+  /** The next encoded UPDATE for the peer's session (its pull source), or null. */
+  nextUpdate(id: string): Uint8Array | null {
+    return this.#peers.get(id)?.out?.next() ?? null;
+  }
+
+  /** True when the peer has UPDATEs to pull. */
+  hasPendingUpdates(id: string): boolean {
+    return this.#peers.get(id)?.out?.pending ?? false;
+  }
+
+  /** Calls `cb(peerId)` when a peer gets new UPDATEs to pull (the speaker then calls Peer.updatesPending()). */
+  onUpdatesPending(cb: (peer: string) => void): () => void {
+    this.#pendingListeners.add(cb);
+    return () => this.#pendingListeners.delete(cb);
+  }
+
+  /** The peer sent ROUTE-REFRESH for a family (RFC 2918 §4): send the whole Adj-RIB-Out again. */
+  routeRefresh(id: string, family: Family): void {
+    const p = this.#peer(id);
+    const out = p.out;
+    if (out === null || !out.has(family)) return;
+    this.#op(() => {
+      out.resetAdvertised(family);
+      out.startFeed(family, this.#loc.table(family).keys(), false);
+      this.#dirty.add(p);
+    });
+  }
+
+  /** Subscribes to best-path changes (batched per RIB operation). Returns the unsubscribe function. */
+  subscribe(listener: BestPathListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** LocRibListener: a prefix's best path or multipath set changed. */
+  bestChanged(family: Family, prefix: Prefix, prevBest: Path | null, _prevMp: readonly Path[] | null, entry: Entry | undefined): void {
+    const best = bestOf(entry);
+    if (best !== prevBest) {
+      for (const p of this.#peers.values()) {
+        const out = p.out;
+        if (out === null) continue;
+        if (out.mark(family, prefix, this.#exportFor(p, family, prefix, best))) this.#dirty.add(p);
+      }
+    }
+    if (this.#listeners.size === 0) return;
+    const mp = multipathOf(entry);
+    const nextHops: IpAddress[] = [];
+    for (const m of mp) if (m.attrs.nextHop !== null && !nextHops.includes(m.attrs.nextHop)) nextHops.push(m.attrs.nextHop);
+    this.#changes.push({
+      family,
+      prefix,
+      kind: best === null ? 'withdrawn' : prevBest === null ? 'added' : 'changed',
+      best: best === null ? null : pathView(best),
+      reason: best === null ? null : reasonOf(entry),
+      nextHops,
+      multipath: mp.map(pathView),
+    });
+  }
+
+  /** The out attribute set of `best` toward peer `p`, or null (cached per attribute set; export policy per prefix). */
+  #exportFor(p: PeerState, family: Family, prefix: Prefix, best: Path | null): AttrSet | null {
+    const t = p.target;
+    if (best === null || t === null || best.src === p.src) return null;
+    let byAttrs = p.cache.get(family);
+    if (byAttrs === undefined) p.cache.set(family, (byAttrs = new WeakMap()));
+    let bySrc = byAttrs.get(best.attrs);
+    if (bySrc === undefined) byAttrs.set(best.attrs, (bySrc = new Map()));
+    let out = bySrc.get(best.src);
+    if (out === undefined) {
+      const e = exportPath(best.src, best.attrs, family, t, this.#exportCtx);
+      out = e === null ? null : this.#outInterner.intern(e.attributes, e.nextHop);
+      bySrc.set(best.src, out);
+    }
+    const policy = this.config.exportPolicy;
+    if (out === null || policy === undefined) return out;
+    const r = policy(prefix, out.attributes, p.config.id, best.src.view);
+    if (r === null) return null;
+    return r === out.attributes ? out : this.#outInterner.intern(r, r.nextHop ?? out.nextHop);
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /** The Loc-RIB of a family, best marked with its reason. */
+  *locRib(family: Family): Generator<LocRibEntry> {
+    for (const [prefix, e] of this.#loc.table(family)) yield entryView(family, prefix, e);
+  }
+
+  /** Number of prefixes in the Loc-RIB of a family. */
+  size(family: Family): number {
+    return this.#loc.table(family).size;
+  }
+
+  /** All candidates of one prefix, ranked, with the decision; null when unknown. */
+  lookup(prefix: Prefix): PrefixLookup | null {
+    const family = prefixFamily(prefix);
+    const e = this.#loc.table(family).get(prefix);
+    return e === undefined ? null : lookupView(family, prefix, e, this.#ctx);
+  }
+
+  /** A peer's Adj-RIB-In: post-policy (the Loc-RIB candidates from it), or the kept pre-policy routes. */
+  *adjIn(id: string, family: Family, prePolicy = false): Generator<AdjInEntry> {
+    const p = this.#peer(id);
+    if (prePolicy) {
+      for (const [key, set] of p.prePolicy?.get(family) ?? []) {
+        const hash = key.indexOf('#');
+        yield { prefix: (hash < 0 ? key : key.slice(0, hash)) as Prefix, pathId: hash < 0 ? 0 : Number(key.slice(hash + 1)), nextHop: set.nextHop, attributes: set.attributes };
+      }
+      return;
+    }
+    for (const [prefix, e] of this.#loc.table(family)) {
+      for (const path of e instanceof Dest ? e.paths : [e]) {
+        if (path.src === p.src) yield { prefix, pathId: path.pathId, nextHop: path.attrs.nextHop, attributes: path.attrs.attributes };
+      }
+    }
+  }
+
+  /** What we advertised to a peer in a family (sent, not merely queued). */
+  *adjOut(id: string, family: Family): Generator<AdjOutEntry> {
+    const out = this.#peer(id).out;
+    if (out === null) return;
+    for (const [prefix, set] of out.advertised(family)) yield { prefix, nextHop: set.nextHop, attributes: set.attributes };
+  }
+
+  /** A peer's counters (live object: read, do not modify). */
+  counters(id: string): Readonly<PeerCounters> {
+    return this.#peer(id).src.counters;
+  }
+
+  /** Prefixes queued toward a peer and not yet pulled. */
+  pendingCount(id: string): number {
+    return this.#peer(id).out?.pendingCount ?? 0;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #peer(id: string): PeerState {
+    const p = this.#peers.get(id);
+    if (p === undefined) throw new Error(`unknown peer ${id}`);
+    return p;
+  }
+
+  /** Runs one RIB operation; at the outermost level delivers the batched events and pending notices. */
+  #op<T>(fn: () => T): T {
+    this.#depth++;
+    try {
+      return fn();
+    } finally {
+      this.#depth--;
+      if (this.#depth === 0) this.#flush();
+    }
+  }
+
+  #flush(): void {
+    if (this.#changes.length > 0) {
+      const changes = this.#changes;
+      this.#changes = [];
+      for (const l of this.#listeners) l(changes);
+    }
+    if (this.#dirty.size > 0) {
+      const dirty = [...this.#dirty];
+      this.#dirty.clear();
+      for (const p of dirty) for (const cb of this.#pendingListeners) cb(p.config.id);
+    }
+  }
+}
