@@ -1,0 +1,160 @@
+// The management-API view types of the speaker: what `GET /v1/bgp/...`
+// returns and what the CLI renders (gobgp's `neighbor` and `global rib`
+// views). Plain JSON data with stable field names: addresses and prefixes as
+// canonical text, ASNs as numbers, durations in seconds, wall-clock times as
+// epoch milliseconds. Adding a field is compatible; renaming one is not.
+// RFCs: 4271 §8.2.2 (state names), §9.1 (the deciding reason of a best path),
+// 1997 / 8092 (community text forms "asn:value", "global:local1:local2"),
+// 9003 (shutdown communication shown with the last error).
+import type { FsmStateName } from './fsm/index.ts';
+import type { Family } from './types.ts';
+
+/** A NOTIFICATION as shown to operators. */
+export interface NotificationView {
+  /** 'sent' by us or 'received' from the peer. */
+  readonly direction: 'sent' | 'received';
+  readonly code: number;
+  readonly subcode: number;
+  /** RFC 8203/9003 shutdown communication, when the NOTIFICATION carried one. */
+  readonly communication: string | null;
+  /** Data octets in hex (empty string when none). */
+  readonly dataHex: string;
+}
+
+/** Why the session last went down. */
+export interface LastErrorView {
+  /** The FSM's reason text. */
+  readonly reason: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly notification: NotificationView | null;
+}
+
+/** Per-family route counters of one neighbour. */
+export interface PrefixCountersView {
+  readonly family: Family;
+  /** Paths in the Adj-RIB-In (received and not withdrawn). */
+  readonly received: number;
+  /** Of those, the paths that passed import checks (loop detection, next hop). */
+  readonly accepted: number;
+  /** Paths in the Adj-RIB-Out (advertised to the peer). */
+  readonly advertised: number;
+}
+
+/** Message counters of one neighbour (cumulative over its sessions). */
+export interface MessageCountersView {
+  readonly updatesIn: number;
+  readonly updatesOut: number;
+  readonly notificationsIn: number;
+  readonly notificationsOut: number;
+  readonly routeRefreshIn: number;
+  readonly routeRefreshOut: number;
+  /** Times the session reached Established. */
+  readonly established: number;
+}
+
+/** What the current Established session negotiated. */
+export interface SessionView {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remotePort: number;
+  readonly direction: 'inbound' | 'outbound';
+  readonly peerRouterId: string;
+  readonly peerAsn: number;
+  readonly ibgp: boolean;
+  /** Negotiated hold time and keepalive interval, seconds. */
+  readonly holdTimeS: number;
+  readonly keepaliveS: number;
+  /** Families both sides enabled. */
+  readonly families: readonly Family[];
+  /** Capability kinds (e.g. "multiprotocol", "four-octet-as") in our OPEN and in the peer's. */
+  readonly capabilitiesSent: readonly string[];
+  readonly capabilitiesReceived: readonly string[];
+  readonly fourOctetAs: boolean;
+  readonly routeRefresh: boolean;
+  readonly extendedMessage: boolean;
+}
+
+/** One configured neighbour. */
+export interface NeighborView {
+  readonly address: string;
+  readonly port: number;
+  readonly remoteAsn: number;
+  readonly localAsn: number;
+  readonly passive: boolean;
+  /** Administratively enabled (false after `shutdown` until `enable`). */
+  readonly enabled: boolean;
+  readonly families: readonly Family[];
+  readonly holdTimeS: number;
+  readonly keepaliveS: number | null;
+  readonly routeReflectorClient: boolean;
+  readonly state: FsmStateName;
+  /** Why the last FSM transition happened (e.g. "connect retry timer expired"). */
+  readonly stateReason: string;
+  /** Seconds since the session last went up or down (gobgp's Up/Down column); null if it never changed. */
+  readonly upDownS: number | null;
+  /** Seconds the current session has been Established, or null. */
+  readonly uptimeS: number | null;
+  /** Epoch milliseconds when the current session became Established, or null. */
+  readonly establishedAt: number | null;
+  readonly session: SessionView | null;
+  readonly messages: MessageCountersView;
+  readonly prefixes: readonly PrefixCountersView[];
+  readonly lastError: LastErrorView | null;
+}
+
+export interface AsPathSegmentView {
+  readonly type: 'set' | 'sequence' | 'confed-sequence' | 'confed-set';
+  readonly asns: readonly number[];
+}
+
+/** One path (a route with its attributes) in a RIB view. */
+export interface PathView {
+  readonly prefix: string;
+  readonly family: Family;
+  /** 'local' for routes this speaker originates, else the neighbour's address. */
+  readonly source: string;
+  readonly nextHop: string;
+  readonly asPath: readonly AsPathSegmentView[];
+  readonly origin: 'igp' | 'egp' | 'incomplete';
+  readonly med: number | null;
+  readonly localPref: number | null;
+  /** RFC 1997 communities as "asn:value" (well-known ones by name, e.g. "no-export"). */
+  readonly communities: readonly string[];
+  /** RFC 8092 large communities as "global:local1:local2". */
+  readonly largeCommunities: readonly string[];
+  /** Seconds since the path was received or originated. */
+  readonly ageS: number;
+  /** The Loc-RIB's choice for this prefix (only in global RIB views). */
+  readonly best: boolean;
+  /** Valid for selection (passed import checks); invalid paths appear only in adj-in. */
+  readonly valid: boolean;
+  /** Why the best path beat the runner-up (RFC 4271 §9.1.2.2 step), only on the best path. */
+  readonly reason: string | null;
+}
+
+/** All paths of one prefix, best first. */
+export interface DestinationView {
+  readonly prefix: string;
+  readonly family: Family;
+  readonly paths: readonly PathView[];
+}
+
+/** The speaker's global settings. */
+export interface GlobalView {
+  readonly asn: number;
+  readonly routerId: string;
+  readonly listen: readonly { readonly address: string; readonly port: number }[];
+  readonly neighbors: number;
+  readonly established: number;
+  /** Destinations in the Loc-RIB per family. */
+  readonly destinations: Readonly<Record<Family, number>>;
+}
+
+/** The body of POST /v1/bgp/neighbor/action. */
+export interface NeighborActionRequest {
+  readonly address: string;
+  readonly action: 'reset' | 'softreset' | 'softreset-in' | 'softreset-out' | 'shutdown' | 'enable';
+  /** RFC 9003 message for reset and shutdown. */
+  readonly message?: string;
+}

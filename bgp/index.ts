@@ -1,0 +1,47 @@
+// The public surface of the BGP library: the only file of bgp/ that code
+// outside bgp/ may import (the routes controller, the management API, the
+// CLI's types, `podnet bgpd`). The Speaker and its configuration types, the
+// errors, the value types and parsers it needs, and the management-API views.
+// RFCs: see bgp/speaker.ts and the modules it re-exports from.
+export {
+  Speaker,
+  SpeakerError,
+  comparePrefixes,
+  type BestPathChange,
+  type NeighborConfig,
+  type OriginateRequest,
+  type SpeakerErrorKind,
+  type SpeakerOptions,
+} from './speaker.ts';
+export type {
+  AsPathSegmentView,
+  DestinationView,
+  GlobalView,
+  LastErrorView,
+  MessageCountersView,
+  NeighborActionRequest,
+  NeighborView,
+  NotificationView,
+  PathView,
+  PrefixCountersView,
+  SessionView,
+} from './api.ts';
+export {
+  FAMILIES,
+  parseAsn,
+  parseIpAddress,
+  parseIpv4,
+  parseIpv6,
+  parsePrefix,
+  parseRouterId,
+  prefixFamily,
+  type Asn,
+  type Family,
+  type IpAddress,
+  type Ipv4,
+  type Ipv6,
+  type Prefix,
+  type RouterId,
+} from './types.ts';
+export { BgpError, CeaseSubcode, ErrorCode, WellKnownCommunity, type LargeCommunity, type Origin } from './wire/index.ts';
+export type { FsmStateName } from './fsm/index.ts';
