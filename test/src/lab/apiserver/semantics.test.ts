@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { startApiServer, type ApiServer } from '../../../../src/lab/apiserver/index.ts';
 import { at, call, names, type Reply } from './http-client.ts';
+import { eventually } from './kubectl-harness.ts';
 
 const pods = '/api/v1/namespaces/default/pods';
 const pod = (name: string, labels: Record<string, string> = {}, spec: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -262,6 +263,20 @@ describe('lab/apiserver: API semantics', () => {
     assert.deepEqual(initial.map((e) => [e.type, at(e.object, 'metadata', 'name')]), [['ADDED', 'a'], ['ADDED', 'b'], ['BOOKMARK', undefined]]);
     assert.equal(at(initial[2]?.object, 'metadata', 'annotations', 'k8s.io/initial-events-end'), 'true');
     assert.equal(at(initial[2]?.object, 'metadata', 'resourceVersion'), server.resourceVersion());
+  });
+
+  it('watch timeoutSeconds ends the stream cleanly; the legacy /watch/ path works', async () => {
+    const t0 = Date.now();
+    const r = await api('GET', `${pods}?watch=true&timeoutSeconds=1`);
+    const took = Date.now() - t0;
+    assert.equal(r.status, 200);
+    assert.equal(r.text, '');
+    assert.ok(took >= 900 && took < 5000, `took ${took} ms`);
+    await api('POST', pods, pod('w'));
+    const legacy = await watchEvents(`${server.url}/api/v1/watch/namespaces/default/pods/w`, 1);
+    assert.deepEqual(legacy.map((e) => [e.type, at(e.object, 'metadata', 'name')]), [['ADDED', 'w']]);
+    // The server notices the client went away and forgets the watch.
+    await eventually(() => (server.openWatches() === 0 ? true : undefined), 5000, 'watch closed on the server');
   });
 
   it('finalizers: delete sets deletionTimestamp; removing the last finalizer deletes', async () => {
