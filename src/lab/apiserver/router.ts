@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { aggregatedDoc, apiGroupDoc, apiGroupListDoc, apiVersionsDoc, resourceListDoc, versionDoc } from './discovery.ts';
 import { ApiError, badRequest, methodNotAllowed } from './errors.ts';
 import { openapiGroupVersion, openapiIndex } from './openapi.ts';
-import { decodeObjectBody, decodePatchBody, readBody, sendError, sendJson, wantsAggregated, wantsTable } from './http.ts';
+import { acceptsJson, decodeObjectBody, decodePatchBody, readBody, sendError, sendJson, wantsAggregated, wantsTable } from './http.ts';
 import { apiVersionOf, kindByPlural, type Json, type JsonObject, type KindInfo } from './kinds.ts';
 import { isObject } from './patch.ts';
 import type { DeleteOptions, ListResult, Resources } from './resources.ts';
@@ -254,6 +254,10 @@ export async function route(req: IncomingMessage, res: ServerResponse, ctx: Rout
     const p = parseResourcePath(segments);
     if (p === 'unknown') throw notFoundPath(url.pathname);
     if (p !== undefined) {
+      // Responses are JSON only: a client that accepts nothing else (protobuf-only) gets 406.
+      if (!acceptsJson(req.headers.accept)) {
+        throw new ApiError(406, 'NotAcceptable', 'only application/json responses are served (and meta.k8s.io Tables)');
+      }
       await serveResource(req, res, ctx, p, url.searchParams);
       return;
     }

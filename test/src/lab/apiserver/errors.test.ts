@@ -70,7 +70,7 @@ describe('lab/apiserver: Status errors', () => {
     assertStatus(await api('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/x/status'), 404, 'NotFound');
   });
 
-  it('403 Forbidden for deleting a system namespace; 405 MethodNotAllowed; 415 for an unknown patch type', async () => {
+  it('403 Forbidden for deleting a system namespace; 405 MethodNotAllowed; 415 for an unknown patch type; 406 for protobuf-only Accept', async () => {
     assertStatus(await api('DELETE', '/api/v1/namespaces/default'), 403, 'Forbidden');
     assertStatus(await api('PUT', pods, pod('p')), 405, 'MethodNotAllowed');
     assertStatus(await api('POST', `${pods}/p`, pod('p')), 405, 'MethodNotAllowed');
@@ -79,6 +79,11 @@ describe('lab/apiserver: Status errors', () => {
     const r = await api('PATCH', `${pods}/p`, '{}', 'application/x-unknown');
     assert.equal(r.status, 415);
     assert.equal(r.body['reason'], 'UnsupportedMediaType');
+    const proto = await call(server.url, 'GET', `${pods}/p`, undefined, undefined, { Accept: 'application/vnd.kubernetes.protobuf' });
+    assertStatus(proto, 406, 'NotAcceptable');
+    const either = await call(server.url, 'GET', `${pods}/p`, undefined, undefined, { Accept: 'application/vnd.kubernetes.protobuf, application/json' });
+    assert.equal(either.status, 200);
+    assert.equal(either.body['kind'], 'Pod');
   });
 
   it('409 AlreadyExists on a second create, 409 Conflict on a stale resourceVersion and failed preconditions', async () => {
