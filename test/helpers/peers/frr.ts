@@ -1,10 +1,10 @@
 // FRR 8.4 (Debian's frr) as a test peer: writes bgpd.conf (network
 // statements with one route-map per route for MED / LOCAL_PREF / communities /
 // large communities), runs bgpd in the namespace with its own vty socket
-// directory, pid file and config, reads `show bgp <afi> unicast json` through
-// `vtysh --vty_socket`, announces/withdraws with `network` / `no network` in
-// vtysh. RFC 4271, RFC 4760, RFC 1997, RFC 8092, RFC 2385, RFC 8203
-// (shutdown communication, see `shutdownNeighbor`).
+// directory, pid file and config, reads `show bgp <afi> unicast json detail`
+// through `vtysh --vty_socket`, announces/withdraws with `network` /
+// `no network` in vtysh. RFC 4271, RFC 4760, RFC 1997, RFC 8092, RFC 2385,
+// RFC 9003 (shutdown communication, see `shutdownNeighbor`).
 //
 // By default a zebra with its own zserv socket runs first (as user frr) and
 // bgpd (-S: stays root) installs best paths into the namespace's kernel table.
@@ -140,13 +140,7 @@ export class Frr extends DaemonBase {
   async rib(family?: Family): Promise<RibRoute[]> {
     const fams: Family[] = family === undefined ? ['ipv4', 'ipv6'] : [family];
     const out: RibRoute[] = [];
-    for (const fam of fams) {
-      const table = JSON.parse(await this.vtysh([`show bgp ${this.afi(fam)} json`])) as { routes?: Record<string, unknown> };
-      for (const prefix of Object.keys(table.routes ?? {})) {
-        const r = parseFrrPrefix(await this.vtysh([`show bgp ${this.afi(fam)} ${prefix} json`]));
-        if (r !== undefined) out.push(r);
-      }
-    }
+    for (const fam of fams) out.push(...parseFrrDetailTable(await this.vtysh([`show bgp ${this.afi(fam)} json detail`])));
     return sortRib(out);
   }
 
@@ -222,8 +216,23 @@ interface FrrDetailPath {
 }
 
 /**
- * Parses `show bgp <afi> unicast <prefix> json` (FRR 8.4's per-prefix detail:
- * the table view has no communities) into the best path, if any.
+ * Parses `show bgp <afi> unicast json detail` (FRR 8.4; the plain table view
+ * has no communities): per prefix a header object, then the paths in the
+ * per-prefix detail format. Best paths only.
+ */
+export function parseFrrDetailTable(text: string): RibRoute[] {
+  const j = JSON.parse(text) as { routes?: Record<string, (FrrDetailPath & { prefix?: string })[]> };
+  const out: RibRoute[] = [];
+  for (const [prefix, entries] of Object.entries(j.routes ?? {})) {
+    const r = parseFrrPrefix(JSON.stringify({ prefix, paths: entries.filter((e) => e.aspath !== undefined) }));
+    if (r !== undefined) out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Parses `show bgp <afi> unicast <prefix> json` (FRR 8.4's per-prefix detail)
+ * into the best path, if any.
  */
 export function parseFrrPrefix(text: string): RibRoute | undefined {
   const j = JSON.parse(text) as { prefix?: string; paths?: FrrDetailPath[] };

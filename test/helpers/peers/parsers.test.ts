@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseBirdRoutes } from './bird.ts';
 import { exabgpReceived } from './exabgp.ts';
-import { parseFrrPrefix } from './frr.ts';
+import { parseFrrDetailTable, parseFrrPrefix } from './frr.ts';
 import { parseGobgpRib } from './gobgp.ts';
 import { canonicalPrefix } from './types.ts';
 import type { RibRoute } from './types.ts';
@@ -55,6 +55,15 @@ describe('daemon rib parsers on real CLI output', function () {
     assert.deepEqual(parseFrrPrefix(fixture('frr-prefix-ipv4.json')), learned(1, 'ipv4'));
     assert.deepEqual(parseFrrPrefix(fixture('frr-prefix-ipv6.json')), learned(3, 'ipv6'));
     assert.equal(parseFrrPrefix('{"prefix":"10.0.0.0/8","paths":[]}'), undefined);
+  });
+
+  it('FRR: `show bgp <afi> unicast json detail` table (one header object, then paths, per prefix)', function () {
+    // Recorded on FRR (AS 65002) peering with BIRD (AS 65001, 198.18.0.1) over IPv4; see the fixtures README.
+    assert.deepEqual(parseFrrDetailTable(fixture('frr-table-ipv4-detail.json')), [
+      learned(1, 'ipv4'),
+      own('10.244.2.0/24', '0.0.0.0', { med: 2, localPref: 300, communities: ['65002:2'], largeCommunities: ['65002:1:2'] }),
+    ]);
+    assert.deepEqual(parseFrrDetailTable(fixture('frr-table-ipv6-detail.json')), [learned(1, 'ipv6'), own('fd00:244:2::/64', '::', { med: 102 })]);
   });
 
   it('GoBGP: `gobgp -j global rib`, best paths only, numeric communities and MP_REACH next hops', function () {
