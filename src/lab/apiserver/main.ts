@@ -1,5 +1,5 @@
 // CLI entry of the embedded API server, for a person at a shell:
-//   node src/lab/apiserver/main.ts [--port N] [--host ADDR] [--kubeconfig PATH]
+//   node src/lab/apiserver/main.ts [--port N] [--host ADDR] [--kubeconfig PATH] [--socket PATH]
 // Prints the kubeconfig path (use it as KUBECONFIG) and serves until SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { startApiServer } from './index.ts';
@@ -9,6 +9,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     host: { type: 'string' },
     kubeconfig: { type: 'string' },
+    socket: { type: 'string' },
   },
 });
 const port = values.port === undefined ? 0 : Number(values.port);
@@ -20,6 +21,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
     port,
     ...(values.host !== undefined ? { host: values.host } : {}),
     ...(values.kubeconfig !== undefined ? { kubeconfigPath: values.kubeconfig } : {}),
+    ...(values.socket !== undefined ? { socketPath: values.socket } : {}),
   });
   console.log(server.kubeconfigPath);
   console.error(`apiserver: serving ${server.url}; export KUBECONFIG=${server.kubeconfigPath}`);

@@ -2,7 +2,8 @@
 // routes of router.ts over one Resources/Store, the kubeconfig it writes, and
 // the in-process API the lab uses (the same create/update/delete semantics
 // and the same watch events as over HTTP).
-import { createServer, type Server } from 'node:http';
+import { rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { kindInfo, type Json, type JsonObject, type KindName } from './kinds.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -24,6 +25,12 @@ export interface ApiServerOptions {
   readonly historyLimit?: number;
   /** Interval of BOOKMARK events on watches that allow them; default 5000 ms. */
   readonly bookmarkIntervalMs?: number;
+  /**
+   * Also serve the same API on this unix socket (a stale socket file is
+   * replaced; the file is removed on close). Unix sockets are visible across
+   * network namespaces, which is how lab nodes reach the server.
+   */
+  readonly socketPath?: string;
 }
 
 /** A Kubernetes object as plain JSON (what the API serves). */
@@ -98,6 +105,18 @@ function nameOfObj(obj: KubeObject): string {
   return typeof n === 'string' ? n : '';
 }
 
+function listen(server: Server, port: number | string, host?: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (typeof port === 'string') server.listen(port, done);
+    else server.listen(port, host, done);
+  });
+}
+
 /** Starts the server, writes the kubeconfig, and resolves once it is listening. */
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
   const store = new Store(opts.historyLimit ?? 1000);
@@ -105,17 +124,18 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const watches = new WatchRegistry();
   const host = opts.host ?? '127.0.0.1';
   let address = '';
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void route(req, res, { resources, watches, serverAddress: () => address, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000 });
-  });
+  };
+  const server: Server = createServer(handler);
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, opts.port ?? 0, host);
+  let unixServer: Server | undefined;
+  if (opts.socketPath !== undefined) {
+    rmSync(opts.socketPath, { force: true });
+    unixServer = createServer(handler);
+    await listen(unixServer, opts.socketPath);
+  }
   const port = (server.address() as AddressInfo).port;
   address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const url = `http://${address}`;
@@ -131,11 +151,18 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       closed ??= new Promise<void>((resolve) => {
         watches.endAll();
         for (const cancel of inProcessWatches) cancel();
-        server.close(() => {
+        const closing = [server, ...(unixServer !== undefined ? [unixServer] : [])].map(
+          (srv) =>
+            new Promise<void>((done) => {
+              srv.close(() => done());
+              srv.closeAllConnections();
+            }),
+        );
+        void Promise.all(closing).then(() => {
           kubeconfig.cleanup();
+          if (opts.socketPath !== undefined) rmSync(opts.socketPath, { force: true });
           resolve();
         });
-        server.closeAllConnections();
       });
       return closed;
     },

@@ -3,7 +3,10 @@
 // watch events with HTTP clients; returned objects are copies; errors are
 // ApiErrors; close() removes the temporary kubeconfig.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiError, startApiServer, type ApiServer, type WatchEvent } from '../../../../src/lab/apiserver/index.ts';
 import { at, call } from './http-client.ts';
 
@@ -68,5 +71,29 @@ describe('lab/apiserver: in-process API', () => {
     assert.equal(await body, ''); // the stream ended cleanly
     assert.equal(s.openWatches(), 0);
     assert.equal(existsSync(s.kubeconfigPath), false);
+  });
+
+  it('also serves on a unix socket when asked, and removes it on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-apiserver-sock-'));
+    const socketPath = join(dir, 'apiserver.sock');
+    const s = await startApiServer({ socketPath });
+    try {
+      s.create('Node', { metadata: { name: 'via-socket' } });
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = request({ socketPath, path: '/api/v1/nodes/via-socket', headers: { Accept: 'application/json' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(at(JSON.parse(body) as unknown, 'metadata', 'name'), 'via-socket');
+      assert.equal((await call(s.url, 'GET', '/api/v1/nodes/via-socket')).status, 200); // TCP still works
+    } finally {
+      await s.close();
+    }
+    assert.equal(existsSync(socketPath), false);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
