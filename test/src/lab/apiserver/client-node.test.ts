@@ -4,7 +4,7 @@
 // compacted version as an ERROR watch event, and makeInformer recovering from
 // a forced 410 by relisting.
 import assert from 'node:assert/strict';
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, NetworkingV1Api, Watch, makeInformer, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, KubeConfig, KubernetesObjectApi, NetworkingV1Api, PatchStrategy, Watch, makeInformer, type KubernetesObject, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { startApiServer, type ApiServer } from '../../../../src/lab/apiserver/index.ts';
 import { eventually } from './kubectl-harness.ts';
 
@@ -72,6 +72,23 @@ describe('lab/apiserver: @kubernetes/client-node against the embedded API server
     assert.deepEqual(slices.items.map((s) => s.endpoints?.[0]?.addresses), [['10.244.0.5']]);
     const pols = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'default' });
     assert.deepEqual(pols.items[0]?.spec?.policyTypes, ['Ingress']);
+  });
+
+  it('KubernetesObjectApi (discovery-driven generic client): create, read, strategic/merge/apply patch, delete', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const svc: V1Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gen', namespace: 'default' }, spec: { ports: [{ port: 80, name: 'http' }] } };
+    const created = await objects.create(svc);
+    assert.equal(created.spec?.clusterIP, '10.96.0.1');
+    const patched = await objects.patch<V1Service>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'gen', namespace: 'default' }, spec: { ports: [{ port: 443, name: 'https' }] } }, undefined, undefined, undefined, undefined, PatchStrategy.StrategicMergePatch);
+    assert.deepEqual(patched.spec?.ports?.map((p) => p.port), [80, 443]);
+    const merged = await objects.patch<V1Service>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'gen', namespace: 'default', labels: { a: 'b' } } }, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    assert.equal(merged.metadata?.labels?.['a'], 'b');
+    const applied = await objects.patch<V1Service>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'gen', namespace: 'default', labels: { c: 'd' } } }, undefined, undefined, 'podnet-test', true, PatchStrategy.ServerSideApply);
+    assert.deepEqual(applied.metadata?.labels, { a: 'b', c: 'd' });
+    const read = await objects.read<V1Service>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'gen', namespace: 'default' } });
+    assert.equal(read.metadata?.resourceVersion, applied.metadata?.resourceVersion);
+    await objects.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'gen', namespace: 'default' } });
+    assert.equal(server.get('Service', 'gen'), undefined);
   });
 
   it('list, then watch from its resourceVersion: create/update/delete arrive in order, with increasing versions', async () => {
