@@ -77,10 +77,13 @@ export class Listener {
     return out;
   }
 
-  /** Stops listening. Accepted connections belong to their Peers and stay up. */
+  /**
+   * Stops listening. Accepted connections belong to their Peers and stay up,
+   * so this does not wait for them (node's close callback would: it fires
+   * only once every accepted connection has ended).
+   */
   async close(): Promise<void> {
-    const servers = this.#servers.splice(0);
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of this.#servers.splice(0)) s.close();
   }
 
   #onConnection(socket: Socket): void {

@@ -160,6 +160,19 @@ describe('bgp/session Listener', function () {
     assert.equal(bytes.toString('hex'), `${'ff'.repeat(16)}0015030605`);
   });
 
+  it('close() stops listening at once and leaves accepted sessions up', async () => {
+    const b = await makeSide({ remoteAddress: '127.0.0.1', localAsn: AS_B, peerAsn: AS_A, routerId: ID_B, passive: true, listenOn: '127.0.0.2' });
+    const a = await makeSide({ remoteAddress: '127.0.0.2', remotePort: portOf(b), localAddress: '127.0.0.1', localAsn: AS_A, peerAsn: AS_B, routerId: ID_A });
+    b.peer.start();
+    a.peer.start();
+    await waitFor(() => a.peer.state === 'Established' && b.peer.state === 'Established', 'both Established');
+    const port = portOf(b);
+    // node's own close callback would wait for the accepted connection to end: ours must not
+    await Promise.race([b.listener?.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close() waited for the session')), 1_000))]);
+    assert.equal(b.peer.state, 'Established');
+    await assert.rejects(readAll('127.0.0.2', port, '127.0.0.1'), /ECONNREFUSED/);
+  });
+
   it('listens on IPv6 and matches the peer by its canonical address', async () => {
     const b = await makeSide({ remoteAddress: '0:0:0:0:0:0:0:1', localAsn: AS_B, peerAsn: AS_A, routerId: ID_B, passive: true, listenOn: '::1' });
     const a = await makeSide({ remoteAddress: '::1', remotePort: portOf(b), localAsn: AS_A, peerAsn: AS_B, routerId: ID_A });
