@@ -124,7 +124,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Rou
     switch (method) {
       case 'GET': {
         if (isWatch) {
-          serveWatch(req, res, r, kind, { namespace: p.namespace, name: undefined, query: q, table, bookmarkIntervalMs: ctx.bookmarkIntervalMs }, ctx.watches);
+          serveWatch(res, r, kind, { namespace: p.namespace, name: undefined, query: q, table, bookmarkIntervalMs: ctx.bookmarkIntervalMs }, ctx.watches);
           return;
         }
         const result = r.list(kind.kind, {
@@ -168,7 +168,7 @@ async function serveResource(req: IncomingMessage, res: ServerResponse, ctx: Rou
   switch (method) {
     case 'GET':
       if (isWatch) {
-        serveWatch(req, res, r, kind, { namespace: p.namespace, name, query: q, table, bookmarkIntervalMs: ctx.bookmarkIntervalMs }, ctx.watches);
+        serveWatch(res, r, kind, { namespace: p.namespace, name, query: q, table, bookmarkIntervalMs: ctx.bookmarkIntervalMs }, ctx.watches);
         return;
       }
       return reply(200, r.get(kind.kind, ns, name));

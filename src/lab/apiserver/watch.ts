@@ -6,7 +6,7 @@
 // (the WatchList protocol: synthetic ADDED events then a bookmark annotated
 // k8s.io/initial-events-end), timeoutSeconds, and Table-encoded objects for
 // `kubectl get -w`.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { ApiError, badRequest, toApiError } from './errors.ts';
 import { apiVersionOf, type JsonObject, type KindInfo } from './kinds.ts';
 import { parseRv, type Resources } from './resources.ts';
@@ -58,7 +58,7 @@ function startOf(q: URLSearchParams, current: number): { start: WatchStart; init
 }
 
 /** Serves one watch request until the client goes away, the timeout passes, or the server closes. */
-export function serveWatch(req: IncomingMessage, res: ServerResponse, resources: Resources, kind: KindInfo, p: WatchParams, registry: WatchRegistry): void {
+export function serveWatch(res: ServerResponse, resources: Resources, kind: KindInfo, p: WatchParams, registry: WatchRegistry): void {
   const q = p.query;
   let fieldSelector = q.get('fieldSelector') ?? '';
   if (p.name !== undefined) fieldSelector = fieldSelector === '' ? `metadata.name=${p.name}` : `${fieldSelector},metadata.name=${p.name}`;
@@ -97,8 +97,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, resources:
     if (!res.writableEnded) res.end();
   };
   unregister = registry.add(end);
-  req.on('close', end);
-  res.on('close', end);
+  res.on('close', end); // the client went away (or the response ended)
 
   try {
     cancel = store.watch({ kind: kind.kind, namespace: p.namespace, filter, start, send: write });
