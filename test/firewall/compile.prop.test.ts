@@ -5,7 +5,7 @@
 //    allow exactly the pod-to-pod connections a direct reading of the
 //    NetworkPolicy semantics allows.
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import type { V1LabelSelector, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { compileFirewall } from '../../firewall/compile.ts';
 import type { FirewallInput } from '../../firewall/compile.ts';

@@ -55,7 +55,7 @@ describe('src/kernel/ipset', () => {
   });
 
   it('hashes content, not entry order', () => {
-    const shuffled = { ...nets, entries: [...nets.entries].reverse() };
+    const shuffled = { ...nets, entries: nets.entries.toReversed() };
     assert.equal(setHash(shuffled), setHash(nets));
     assert.notEqual(setHash({ ...nets, entries: nets.entries.slice(1) }), setHash(nets));
   });

@@ -26,7 +26,7 @@ describe('src/kernel/iptables/render', () => {
         '-m conntrack --ctstate ESTABLISHED,RELATED -m mark ! --mark 0x10000/0x10000 -m limit --limit 10/minute --limit-burst 5 ' +
         '-m comment --comment "all of them" -j RETURN',
     );
-    const reversed = { ...r, matches: [...r.matches].reverse() };
+    const reversed = { ...r, matches: r.matches.toReversed() };
     assert.equal(renderRule(reversed).replace('-s 10.1.0.1 ', ''), renderRule(r).replace('-s 10.1.0.1 ', ''));
   });
 
