@@ -7,7 +7,7 @@
 // Writes <daemon>-<scenario>.bin (raw received bytes) and .json (message
 // index with offsets, timing and the daemon config that produced it).
 //
-// Usage (root): node test/helpers/capture-scenarios.ts [bird|frr|gobgp ...]
+// Usage (root): node test/helpers/capture-scenarios.ts [bird|frr|gobgp ...] [--scenario NAME]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { Lab, run } from './netns.ts';
 import { Bird } from './peers/bird.ts';
 import { Frr } from './peers/frr.ts';
 import { Gobgp } from './peers/gobgp.ts';
+import { canonicalPrefix } from './peers/types.ts';
 import type { BgpDaemon, DaemonSpec, OriginRoute } from './peers/types.ts';
 
 export const CAPTURE_DIR = fileURLToPath(new URL('../fixtures/bgp/captured/', import.meta.url));
@@ -61,6 +62,19 @@ export const SCENARIOS: readonly Scenario[] = [
       { prefix: 'fd00:244:10::/56', localPref: 150 },
     ],
     withdraw: ['10.244.10.0/24'],
+  },
+  {
+    // Many prefixes with one attribute set: shows how each daemon packs NLRI into UPDATEs.
+    name: 'ebgp-packed',
+    daemonAsn: 65001,
+    listenerAsn: 65000,
+    holdTime: 90,
+    families: ['ipv4', 'ipv6'],
+    routes: [
+      ...Array.from({ length: 16 }, (_, i) => ({ prefix: `10.244.100.${i}/32`, med: 50, communities: ['65001:50'] })),
+      ...Array.from({ length: 16 }, (_, i) => ({ prefix: canonicalPrefix(`fd00:244:100::${i.toString(16)}/128`), med: 50, communities: ['65001:50'] })),
+    ],
+    withdraw: ['10.244.100.3/32', 'fd00:244:100::3/128'],
   },
 ];
 
@@ -132,9 +146,13 @@ export async function record(kind: Kind, sc: Scenario, outDir = CAPTURE_DIR): Pr
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const kinds = (process.argv.length > 2 ? process.argv.slice(2) : ['bird', 'frr', 'gobgp']) as Kind[];
+  // node capture-scenarios.ts [daemon ...] [--scenario NAME]
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--scenario');
+  const only = at >= 0 ? args.splice(at, 2)[1] : undefined;
+  const kinds = (args.length > 0 ? args : ['bird', 'frr', 'gobgp']) as Kind[];
   for (const kind of kinds) {
-    for (const sc of SCENARIOS) {
+    for (const sc of SCENARIOS.filter((x) => only === undefined || x.name === only)) {
       const ms = await record(kind, sc);
       console.log(`${kind}-${sc.name}: ${ms.map((m) => `${m.typeName}${m.note === undefined ? '' : `(${m.note})`}@${m.tMs}`).join(' ')}`);
     }
