@@ -29,12 +29,14 @@ interface PairDef {
   /** Session options both sides use: TCP MD5 (RFC 2385), eBGP multihop TTL. */
   readonly password?: string;
   readonly multihop?: number;
+  /** Make this side passive (GoBGP always is: it dials only after 5-10 s). */
+  readonly passive?: DaemonKind;
 }
 
 const PAIRS: readonly PairDef[] = [
   { a: 'bird', b: 'frr', mode: 'split', multihop: 2 },
   { a: 'bird', b: 'gobgp', mode: 'mp-over-v4', password: 'podnet-md5' },
-  { a: 'exabgp', b: 'bird', mode: 'mp-over-v6' },
+  { a: 'exabgp', b: 'bird', mode: 'mp-over-v6', passive: 'exabgp' },
   { a: 'gobgp', b: 'exabgp', mode: 'mp-over-v4', password: 'podnet-md5' },
 ];
 
@@ -72,7 +74,7 @@ function side(kind: DaemonKind, i: number, n: 1 | 2): Side {
 /** The sessions `self` opens toward `peer` for a pair's mode. */
 function neighbors(self: Side, peer: Side, def: PairDef): NeighborSpec[] {
   const mode = def.mode;
-  const passive = self.kind === 'gobgp'; // GoBGP dials only after 5-10 s: let the other side dial
+  const passive = self.kind === 'gobgp' || self.kind === def.passive;
   const common = {
     asn: peer.asn,
     holdTime: 30,
@@ -163,7 +165,7 @@ describe('harness: real BGP daemons peer in namespaces', function () {
   let lab: Lab | undefined;
   const pairs: Pair[] = PAIRS.map((def, i) => ({
     def,
-    name: `${def.a}<->${def.b} (${def.mode}${def.password === undefined ? '' : ', MD5'}${def.multihop === undefined ? '' : `, multihop ${def.multihop}`})`, a: side(def.a, i + 1, 1), b: side(def.b, i + 1, 2) }));
+    name: `${def.a}<->${def.b} (${[def.mode, def.password === undefined ? '' : 'MD5', def.multihop === undefined ? '' : `multihop ${def.multihop}`, def.passive === undefined ? '' : `${def.passive} passive`].filter((x) => x !== '').join(', ')})`, a: side(def.a, i + 1, 1), b: side(def.b, i + 1, 2) }));
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
