@@ -15,16 +15,39 @@ import { buildUpdates, buildWithdrawals, encodeAttributes, encodeUpdate, endOfRi
 import type { AttrSet } from './attr-set.ts';
 import type { PeerCounters } from './types.ts';
 
+/**
+ * Prefixes waiting with one attribute set (or to be withdrawn). An array with
+ * lazy deletion rather than a Set: a prefix is live in the bucket that
+ * FamilyOut.pending names, other copies are skipped when taken; `live`
+ * counts the live ones, and the array is compacted when mostly stale.
+ */
 interface Bucket {
   /** null for the withdraw bucket. */
   readonly attrs: AttrSet | null;
-  readonly prefixes: Set<Prefix>;
+  items: Prefix[];
+  head: number;
+  live: number;
   /** Octets left for NLRI in one UPDATE with these attributes (computed when the bucket is created). */
   readonly budget: number;
 }
 
 /** Produces the out attribute set of a prefix from the current Loc-RIB, for the initial dump (null: nothing to send). */
 export type FeedFn = (family: Family, prefix: Prefix) => AttrSet | null;
+
+/** Drops stale and duplicate copies from a bucket's array. */
+function compact(fs: FamilyOut, b: Bucket): void {
+  const seen = new Set<Prefix>();
+  const items: Prefix[] = [];
+  for (let i = b.head; i < b.items.length; i++) {
+    const p = b.items[i] as Prefix;
+    if (fs.pending.get(p) === b && !seen.has(p)) {
+      seen.add(p);
+      items.push(p);
+    }
+  }
+  b.items = items;
+  b.head = 0;
+}
 
 class FamilyOut {
   readonly advertised = new Map<Prefix, AttrSet>();
@@ -35,7 +58,7 @@ class FamilyOut {
   eorPending = false;
 
   constructor(withdrawBudget: number) {
-    this.withdraw = { attrs: null, prefixes: new Set(), budget: withdrawBudget };
+    this.withdraw = { attrs: null, items: [], head: 0, live: 0, budget: withdrawBudget };
   }
 }
 
@@ -93,15 +116,26 @@ export class AdjOut {
   mark(family: Family, prefix: Prefix, out: AttrSet | null): boolean {
     const fs = this.#fam.get(family);
     if (fs === undefined) return false;
+    // fast path: nothing to send and nothing ever sent (e.g. every route comes from this very peer)
+    if (out === null && fs.pending.size === 0 && fs.advertised.size === 0) return false;
     const cur = fs.pending.get(prefix);
-    if (cur !== undefined) cur.prefixes.delete(prefix);
     const prev = fs.advertised.get(prefix);
     if (out === null ? prev === undefined : out === prev) {
-      if (cur !== undefined) fs.pending.delete(prefix);
+      if (cur !== undefined) {
+        // back to what the peer already has: nothing to send
+        cur.live--;
+        fs.pending.delete(prefix);
+      }
       return false;
     }
     const b = out === null ? fs.withdraw : this.#bucket(fs, family, out);
-    b.prefixes.add(prefix);
+    if (cur === b) return true;
+    if (cur !== undefined) {
+      cur.live--;
+      if (cur.items.length - cur.head > 2 * cur.live + 64) compact(fs, cur);
+    }
+    b.items.push(prefix);
+    b.live++;
     fs.pending.set(prefix, b);
     return true;
   }
@@ -114,7 +148,7 @@ export class AdjOut {
       const encoded = encodeAttributes(classic ? { ...attrs.attributes, nextHop: attrs.nextHop as Ipv4 } : attrs.attributes, this.wire).length;
       // MP_REACH_NLRI: 4 octets of attribute header, AFI/SAFI/length/reserved (5), the next hop (16 or 32 for IPv6 with link-local)
       const mp = classic ? 0 : 4 + 5 + (nh.includes(':') ? 32 : 4);
-      b = { attrs, prefixes: new Set(), budget: maxTxLength(this.wire) - UPDATE_FIXED - encoded - mp };
+      b = { attrs, items: [], head: 0, live: 0, budget: maxTxLength(this.wire) - UPDATE_FIXED - encoded - mp };
       fs.buckets.set(attrs, b);
     }
     return b;
@@ -147,7 +181,7 @@ export class AdjOut {
     if (r !== undefined) return r;
     for (const [family, fs] of this.#fam) {
       for (;;) {
-        if (fs.withdraw.prefixes.size > 0) return this.#emit(this.#withdrawals(family, fs));
+        if (fs.withdraw.live > 0) return this.#emit(this.#withdrawals(family, fs));
         const b = this.#firstBucket(fs);
         if (b !== null) return this.#emit(this.#announce(family, fs, b));
         if (fs.feed !== null) {
@@ -174,7 +208,7 @@ export class AdjOut {
 
   #firstBucket(fs: FamilyOut): Bucket | null {
     for (const [attrs, b] of fs.buckets) {
-      if (b.prefixes.size > 0) return b;
+      if (b.live > 0) return b;
       fs.buckets.delete(attrs);
     }
     return null;
@@ -192,19 +226,27 @@ export class AdjOut {
     }
   }
 
-  /** Takes prefixes from a bucket up to its budget. */
+  /** Takes live prefixes from a bucket up to its budget. */
   #take(fs: FamilyOut, b: Bucket, addPath: boolean): Prefix[] {
     const out: Prefix[] = [];
     let left = b.budget;
-    for (const p of b.prefixes) {
+    const items = b.items;
+    let i = b.head;
+    for (; i < items.length; i++) {
+      const p = items[i] as Prefix;
+      if (fs.pending.get(p) !== b) continue; // stale copy: moved elsewhere or already sent
       const s = entrySize(p, addPath);
       if (s > left && out.length > 0) break;
       left -= s;
       out.push(p);
-    }
-    for (const p of out) {
-      b.prefixes.delete(p);
       fs.pending.delete(p);
+    }
+    b.live -= out.length;
+    if (i >= items.length) {
+      b.items = [];
+      b.head = 0;
+    } else {
+      b.head = i;
     }
     return out;
   }
@@ -226,7 +268,7 @@ export class AdjOut {
       fs.advertised.set(p, attrs);
       if (prev === undefined) this.#counters.advertised++;
     }
-    if (b.prefixes.size === 0) fs.buckets.delete(attrs);
+    if (b.live === 0) fs.buckets.delete(attrs);
     return buildUpdates({ family, attributes: attrs.attributes, nextHop: attrs.nextHop as IpAddress, prefixes }, this.wire);
   }
 

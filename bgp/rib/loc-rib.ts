@@ -98,7 +98,7 @@ export class LocRib {
     const t = this.table(family);
     const e = t.get(prefix);
     if (e === undefined) {
-      const p = new Path(src, attrs, pathId);
+      const p = src.path(attrs, pathId);
       if (this.#bare) {
         t.set(prefix, p);
         this.#listener.bestChanged(family, prefix, null, null, p);
@@ -114,12 +114,12 @@ export class LocRib {
     if (e instanceof Path) {
       if (e.src === src && e.pathId === pathId) {
         if (e.attrs === attrs) return false;
-        const p = new Path(src, attrs, pathId);
+        const p = src.path(attrs, pathId);
         t.set(prefix, p);
         this.#report(family, prefix, prev, p);
         return false;
       }
-      const d = new Dest([e, new Path(src, attrs, pathId)]);
+      const d = new Dest([e, src.path(attrs, pathId)]);
       this.#redecide(d);
       t.set(prefix, d);
       this.#report(family, prefix, prev, d);
@@ -131,7 +131,7 @@ export class LocRib {
     const isNew = k === paths.length;
     if (!isNew && (paths[k] as Path).attrs === attrs) return false;
     // a fresh array: the previous multipath array is compared against afterwards and must not change under it
-    e.paths = isNew ? [...paths, new Path(src, attrs, pathId)] : paths.map((p, i) => (i === k ? new Path(src, attrs, pathId) : p));
+    e.paths = isNew ? [...paths, src.path(attrs, pathId)] : paths.map((p, i) => (i === k ? src.path(attrs, pathId) : p));
     this.#redecide(e);
     this.#report(family, prefix, prev, e);
     return isNew;

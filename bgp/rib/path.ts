@@ -7,7 +7,7 @@
 // 7911 §3 (path identifier is part of the route's key).
 import { ipv4ToNumber, ipv6ToBytes, type Asn, type IpAddress, type RouterId } from '../types.ts';
 import type { AttrSet } from './attr-set.ts';
-import type { BestReason, PathSource, PeerCounters, PeerRole } from './types.ts';
+import type { BestReason, PathSource, PathView, PeerCounters, PeerRole } from './types.ts';
 
 /** A route's origin: one per configured peer, plus one for local origination. */
 export class Source {
@@ -22,6 +22,10 @@ export class Source {
   readonly addressKey: string;
   readonly counters: PeerCounters = { received: 0, accepted: 0, rejected: 0, withdrawn: 0, advertised: 0, withdrawnOut: 0, updatesIn: 0, updatesOut: 0 };
   #view: PathSource | null = null;
+  /** Paths are shared by every prefix with the same (source, attributes, path id 0): one object, not one per prefix. */
+  readonly #paths = new WeakMap<AttrSet, Path>();
+  #lastAttrs: AttrSet | null = null;
+  #lastPath: Path | null = null;
 
   constructor(id: string, kind: 'local' | 'peer', role: PeerRole | 'local', asn: Asn, routerId: RouterId | null) {
     this.id = id;
@@ -31,6 +35,20 @@ export class Source {
     this.routerId = routerId;
     this.routerIdNum = routerId === null ? 0 : ipv4ToNumber(routerId);
     this.addressKey = addressSortKey(id);
+  }
+
+  /** The path of (this source, attrs, pathId): shared when pathId is 0, so equal routes are one object. */
+  path(attrs: AttrSet, pathId: number): Path {
+    if (pathId !== 0) return new Path(this, attrs, pathId);
+    if (attrs === this.#lastAttrs) return this.#lastPath as Path;
+    let p = this.#paths.get(attrs);
+    if (p === undefined) {
+      p = new Path(this, attrs, 0);
+      this.#paths.set(attrs, p);
+    }
+    this.#lastAttrs = attrs;
+    this.#lastPath = p;
+    return p;
   }
 
   get ebgp(): boolean {
@@ -62,11 +80,20 @@ export function addressSortKey(address: string): string {
   return `9${address}`;
 }
 
-/** One route: immutable; a replacement creates a new Path. */
+/**
+ * A route's (source, attributes, path id): immutable and shared by every
+ * prefix that has the same triple (Source.path), so a table of a million
+ * prefixes from one peer with one attribute set holds one Path. A change of
+ * attributes is a different Path, so identity comparison detects changes.
+ */
 export class Path {
   readonly src: Source;
   readonly attrs: AttrSet;
   readonly pathId: number;
+  /** Cached read-only view (events, CLI). */
+  view: PathView | null = null;
+  /** Cached [view] and next-hop list of the single-path multipath set (events). */
+  single: { readonly views: readonly PathView[]; readonly nextHops: readonly IpAddress[] } | null = null;
 
   constructor(src: Source, attrs: AttrSet, pathId: number) {
     this.src = src;

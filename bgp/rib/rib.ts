@@ -16,7 +16,7 @@ import { exportPath, type ExportContext, type ExportTarget } from './export.ts';
 import { bestOf, LocRib, multipathOf, reasonOf, type LocRibListener } from './loc-rib.ts';
 import { Dest, Source, type Entry, type Path } from './path.ts';
 import type { AdjInEntry, AdjOutEntry, BestPathChange, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PeerRole, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
-import { entryView, lookupView, pathView } from './views.ts';
+import { entryView, lookupView, multipathViews, pathView } from './views.ts';
 
 interface PeerState {
   readonly config: RibPeerConfig;
@@ -336,17 +336,15 @@ export class Rib implements LocRibListener {
       }
     }
     if (this.#listeners.size === 0) return;
-    const mp = multipathOf(entry);
-    const nextHops: IpAddress[] = [];
-    for (const m of mp) if (m.attrs.nextHop !== null && !nextHops.includes(m.attrs.nextHop)) nextHops.push(m.attrs.nextHop);
+    const mp = multipathViews(multipathOf(entry));
     this.#changes.push({
       family,
       prefix,
       kind: best === null ? 'withdrawn' : prevBest === null ? 'added' : 'changed',
       best: best === null ? null : pathView(best),
       reason: best === null ? null : reasonOf(entry),
-      nextHops,
-      multipath: mp.map(pathView),
+      nextHops: mp.nextHops,
+      multipath: mp.views,
     });
   }
 

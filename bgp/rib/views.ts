@@ -1,13 +1,27 @@
 // Read-only views of RIB records for the CLI/API and for events: plain data
 // built on demand (never kept), so the tables themselves stay compact.
 // RFCs: none (presentation of RFC 4271 §3.2 RIB contents as data).
-import type { Family, Prefix } from '../types.ts';
+import type { Family, IpAddress, Prefix } from '../types.ts';
 import { decide, type DecisionContext } from './best-path.ts';
 import { Dest, type Entry, type Path } from './path.ts';
 import type { CandidateView, LocRibEntry, PathView, PrefixLookup } from './types.ts';
 
+/** The (cached) view of a path. */
 export function pathView(p: Path): PathView {
-  return { source: p.src.view, pathId: p.pathId, nextHop: p.attrs.nextHop, attributes: p.attrs.attributes };
+  p.view ??= Object.freeze({ source: p.src.view, pathId: p.pathId, nextHop: p.attrs.nextHop, attributes: p.attrs.attributes });
+  return p.view;
+}
+
+/** The multipath views and ECMP next hops of a multipath set (cached for a single path). */
+export function multipathViews(mp: readonly Path[]): { readonly views: readonly PathView[]; readonly nextHops: readonly IpAddress[] } {
+  if (mp.length === 1) {
+    const p = mp[0] as Path;
+    p.single ??= Object.freeze({ views: Object.freeze([pathView(p)]), nextHops: Object.freeze(p.attrs.nextHop === null ? [] : [p.attrs.nextHop]) });
+    return p.single;
+  }
+  const nextHops: IpAddress[] = [];
+  for (const m of mp) if (m.attrs.nextHop !== null && !nextHops.includes(m.attrs.nextHop)) nextHops.push(m.attrs.nextHop);
+  return { views: mp.map(pathView), nextHops };
 }
 
 /** A Loc-RIB entry view: best, reason, multipath, candidate count. */
