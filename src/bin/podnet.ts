@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// podnet CLI entry point.
+// podnet CLI entry point. `podnet lab ...` goes to the lab (src/lab/cli.ts,
+// which needs root and no agent); every other command is the agent's client.
 import { cliMain } from '../cli/main.ts';
 
-process.exitCode = await cliMain(process.argv.slice(2), {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-});
+const io = {
+  out: (s: string): void => void process.stdout.write(s),
+  err: (s: string): void => void process.stderr.write(s),
+};
+const argv = process.argv.slice(2);
+if (argv[0] === 'lab') {
+  const { labMain } = await import('../lab/cli.ts');
+  process.exitCode = await labMain(argv.slice(1), io);
+} else {
+  process.exitCode = await cliMain(argv, io);
+}

@@ -1,0 +1,76 @@
+// `podnet lab check`: real packets between every pair of lab pods. From each
+// pod's namespace: one ICMP echo to every other pod's first IP (ping), and a
+// TCP connection to its first declared TCP port, which must answer with that
+// pod's name. Printed as a reachability matrix (rows: from, columns: to).
+import { runIn } from './netns.ts';
+import type { PodRecord } from './state.ts';
+
+export interface Reach {
+  readonly from: string;
+  readonly to: string;
+  readonly sameNode: boolean;
+  readonly ping: boolean;
+  /** null when the target declares no TCP port. */
+  readonly tcp: boolean | null;
+}
+
+async function pairwise<T>(items: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out: T[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      const f = items[i];
+      if (f !== undefined) out[i] = await f();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Answer of `pod`'s TCP `port` as seen from namespace `fromNetns` ('' on failure). */
+export async function tcpAnswer(fromNetns: string, ip: string, port: number): Promise<string> {
+  const script = `const s=require('net').connect({host:${JSON.stringify(ip)},port:${port},timeout:2000});let b='';s.on('data',d=>b+=d);s.on('end',()=>{process.stdout.write(b)});s.on('timeout',()=>s.destroy());s.on('error',()=>{})`;
+  const r = await runIn(fromNetns, process.execPath, ['-e', script], { allowFail: true, timeoutMs: 5_000 });
+  return r.stdout.trim();
+}
+
+export async function ping(fromNetns: string, ip: string): Promise<boolean> {
+  const r = await runIn(fromNetns, 'ping', ['-c', '1', '-W', '1', ip], { allowFail: true, timeoutMs: 5_000 });
+  return r.code === 0;
+}
+
+/** Probes every ordered pair of distinct pods (pods without a namespace of their own are skipped). */
+export async function reachability(pods: readonly PodRecord[]): Promise<Reach[]> {
+  const wired = pods.filter((p) => p.netns !== '' && p.ips.length > 0);
+  const jobs: (() => Promise<Reach>)[] = [];
+  for (const a of wired) {
+    for (const b of wired) {
+      if (a === b) continue;
+      jobs.push(async () => {
+        const ip = b.ips[0] ?? '';
+        const tcpPort = b.ports.find((p) => p.protocol === 'TCP')?.port;
+        const [okPing, answer] = await Promise.all([ping(a.netns, ip), tcpPort === undefined ? Promise.resolve(null) : tcpAnswer(a.netns, ip, tcpPort)]);
+        return { from: a.name, to: b.name, sameNode: a.node === b.node, ping: okPing, tcp: answer === null ? null : answer === b.name };
+      });
+    }
+  }
+  return pairwise(jobs, 4);
+}
+
+export function renderMatrix(pods: readonly PodRecord[], reach: readonly Reach[]): string {
+  const names = pods.filter((p) => p.netns !== '' && p.ips.length > 0).map((p) => p.name);
+  const cell = (from: string, to: string): string => {
+    if (from === to) return '-';
+    const r = reach.find((x) => x.from === from && x.to === to);
+    if (r === undefined) return '?';
+    return `${r.ping ? 'ping' : 'PING-FAIL'}${r.tcp === null ? '' : r.tcp ? '+tcp' : '+TCP-FAIL'}`;
+  };
+  const rows = [['FROM \\ TO', ...names], ...names.map((f) => [f, ...names.map((t) => cell(f, t))])];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  const same = reach.filter((r) => r.sameNode);
+  const cross = reach.filter((r) => !r.sameNode);
+  const ok = (rs: readonly Reach[]): number => rs.filter((r) => r.ping && r.tcp !== false).length;
+  lines.push('', `same node:  ${ok(same)}/${same.length} pairs reachable`, `cross node: ${ok(cross)}/${cross.length} pairs reachable${cross.length > 0 && ok(cross) < cross.length ? ' (cross-node traffic needs the routes controller to program BGP routes)' : ''}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,233 @@
+// `podnet lab ...`: the lab's commands. `up` records the plan in a fresh state
+// directory, starts the supervisor detached (or runs it here with
+// --foreground), waits until it reports ready or failed, prints what works and
+// runs `check`; `down` removes everything (also after a crash); `status`
+// shows nodes, BGP sessions and pods (-j: JSON); `exec` runs a command inside
+// a node, the ToR or a pod; `check` prints the pod reachability matrix.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { reachability, renderMatrix } from './check.ts';
+import { labDown } from './down.ts';
+import { procAlive, spawnDetached, waitFor } from './netns.ts';
+import { loadState, saveState } from './state.ts';
+import type { LabState } from './state.ts';
+import { labStatus, renderStatus } from './status.ts';
+import { torPaths } from './tor.ts';
+import { LabOptionError, defaultOptions, defaultStateRoot, labDir, planLab } from './topology.ts';
+import type { LabOptions, TorKind } from './topology.ts';
+import { runSupervisor } from './supervisor.ts';
+
+export interface LabIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+}
+
+export const labHelp = `Usage: podnet lab COMMAND [options]
+
+Commands:
+  up       build the lab: namespaces, ToR, API server, podnetd per node, pods
+  status   nodes, podnetd health, ToR BGP sessions, pods (-j for JSON)
+  check    ping and TCP between every pair of pods, as a matrix
+  exec NODE|POD|tor -- CMD...   run a command inside a node, pod or the ToR
+  down     remove everything the lab created (also after a crash)
+
+Options:
+  --name NAME        lab name, [a-z0-9]{1,8} (default lab; namespaces pl-NAME-*)
+  --state-dir DIR    root of the state directories (default ${defaultStateRoot})
+  up: --nodes N (2)  --tor bird|frr|none (bird)  --ipv6  --subnets K (1)
+      --pods N per node (2)  --cluster-asn ASN (64512)  --tor-asn ASN (64512 = iBGP)
+      --foreground (stay attached; Ctrl-C tears the lab down)  --no-check
+  -j, --json         JSON output (status, check)
+`;
+
+const options = {
+  name: { type: 'string' },
+  'state-dir': { type: 'string' },
+  nodes: { type: 'string' },
+  tor: { type: 'string' },
+  ipv6: { type: 'boolean' },
+  subnets: { type: 'string' },
+  pods: { type: 'string' },
+  'cluster-asn': { type: 'string' },
+  'tor-asn': { type: 'string' },
+  foreground: { type: 'boolean' },
+  'no-check': { type: 'boolean' },
+  json: { type: 'boolean', short: 'j' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function num(v: string | undefined, dflt: number, flag: string): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v)) throw new LabOptionError(`${flag} must be a number`);
+  return Number(v);
+}
+
+function labOptions(v: { [k: string]: string | boolean | undefined }): LabOptions {
+  const tor = (v['tor'] ?? defaultOptions.tor) as string;
+  if (tor !== 'bird' && tor !== 'frr' && tor !== 'none') throw new LabOptionError('--tor must be bird, frr or none');
+  const clusterAsn = num(v['cluster-asn'] as string | undefined, defaultOptions.clusterAsn, '--cluster-asn');
+  return {
+    name: (v['name'] as string | undefined) ?? defaultOptions.name,
+    nodes: num(v['nodes'] as string | undefined, defaultOptions.nodes, '--nodes'),
+    tor: tor as TorKind,
+    ipv6: v['ipv6'] === true,
+    subnets: num(v['subnets'] as string | undefined, defaultOptions.subnets, '--subnets'),
+    podsPerNode: num(v['pods'] as string | undefined, defaultOptions.podsPerNode, '--pods'),
+    clusterAsn,
+    torAsn: num(v['tor-asn'] as string | undefined, clusterAsn, '--tor-asn'),
+    stateRoot: (v['state-dir'] as string | undefined) ?? defaultStateRoot,
+  };
+}
+
+async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabIo): Promise<number> {
+  const plan = planLab(o);
+  if (o.tor === 'frr') throw new LabOptionError('--tor frr is not implemented yet; use --tor bird or --tor none');
+  const old = loadState(plan.dir);
+  if (old?.supervisor !== undefined && procAlive(old.supervisor)) {
+    io.err(`podnet lab: lab "${o.name}" is already up (supervisor pid ${old.supervisor.pid}); run \`podnet lab down --name ${o.name}\` first\n`);
+    return 1;
+  }
+  if (old !== undefined || existsSync(plan.dir)) {
+    io.err(`podnet lab: removing the leftovers of an earlier lab "${o.name}"\n`);
+    await labDown(o.stateRoot, o.name);
+  }
+  mkdirSync(plan.dir, { recursive: true, mode: 0o700 });
+  const torAddresses = o.tor === 'none' ? [] : plan.subnets.map((s) => s.torIpv4);
+  const st: LabState = {
+    version: 1,
+    name: o.name,
+    prefix: plan.prefix,
+    dir: plan.dir,
+    options: o,
+    phase: 'starting',
+    tor: { kind: o.tor, netns: plan.torNetns, asn: o.torAsn, addresses: torAddresses, ...(o.tor === 'bird' ? { controlSocket: torPaths(plan).ctl } : {}) },
+    namespaces: [],
+    procs: [],
+    nodes: [],
+    pods: [],
+  };
+  saveState(st);
+  if (foreground) {
+    io.out(`podnet lab: building lab "${o.name}" in the foreground; Ctrl-C tears it down\n`);
+    return runSupervisor(plan.dir);
+  }
+  const sup = spawnDetached('supervisor', undefined, process.execPath, [join(import.meta.dirname, 'supervisor.ts'), '--dir', plan.dir], join(plan.dir, 'supervisor.log'));
+  const ready = await waitFor('the lab to come up', () => {
+    const s = loadState(plan.dir);
+    if (s?.phase === 'ready' || s?.phase === 'failed') return s;
+    if (!procAlive(sup)) return { ...st, phase: 'failed' as const, error: `the supervisor exited; see ${sup.log}` };
+    return undefined;
+  }, { timeoutMs: 120_000, intervalMs: 200 });
+  if (ready.phase === 'failed') {
+    io.err(`podnet lab: lab up failed: ${ready.error ?? 'unknown error'}\n(see ${join(plan.dir, 'supervisor.log')}; \`podnet lab down --name ${o.name}\` removes what was built)\n`);
+    return 1;
+  }
+  const s = await labStatus(o.stateRoot, o.name);
+  io.out(renderStatus(s));
+  io.out(`\nWhat works now: ${s.nodes.length} nodes, ToR ${o.tor}, API server, ${s.pods.length} pods Running with IPs from their node's podCIDR.\n`);
+  io.out(`Same-node pod-to-pod traffic goes over kube-bridge; cross-node traffic needs the routes controller (podnetd) to program routes learned over BGP.\n`);
+  io.out(`Try: export KUBECONFIG=${s.apiServer?.kubeconfig ?? ''}; kubectl get pods -o wide\n`);
+  if (doCheck) {
+    io.out('\nReachability (podnet lab check):\n');
+    const cur = loadState(plan.dir);
+    io.out(renderMatrix(cur?.pods ?? [], await reachability(cur?.pods ?? [])));
+  }
+  return 0;
+}
+
+function resolveNetns(st: LabState, target: string): string | undefined {
+  if (target === 'tor') return st.tor.netns;
+  const node = st.nodes.find((n) => n.name === target || n.netns === target);
+  if (node !== undefined) return node.netns;
+  const [ns, name] = target.includes('/') ? target.split('/') : ['', target];
+  const pod = st.pods.find((p) => p.name === name && (ns === '' || p.namespace === ns));
+  if (pod !== undefined) return pod.netns === '' ? st.nodes.find((n) => n.name === pod.node)?.netns : pod.netns;
+  return undefined;
+}
+
+function exec(st: LabState, target: string, cmd: readonly string[], io: LabIo): Promise<number> {
+  const ns = resolveNetns(st, target);
+  if (ns === undefined) {
+    io.err(`podnet lab: no node, pod or ToR named "${target}" in lab ${st.name}\n`);
+    return Promise.resolve(2);
+  }
+  return new Promise((resolve) => {
+    const env = { ...process.env, ...(st.apiServer !== undefined ? { KUBECONFIG: st.apiServer.kubeconfig } : {}) };
+    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit', env });
+    child.once('error', (e) => {
+      io.err(`podnet lab: ${e.message}\n`);
+      resolve(1);
+    });
+    child.once('exit', (code, sig) => resolve(code ?? (sig !== null ? 128 : 1)));
+  });
+}
+
+/** `podnet lab ARGS`: returns the exit code. */
+export async function labMain(argv: readonly string[], io: LabIo): Promise<number> {
+  const dash = argv.indexOf('--');
+  const mine = dash === -1 ? argv : argv.slice(0, dash);
+  const rest = dash === -1 ? [] : argv.slice(dash + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...mine], options, allowPositionals: true });
+  } catch (err) {
+    io.err(`podnet lab: ${err instanceof Error ? err.message : String(err)}\n${labHelp}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [cmd, target] = positionals;
+  if (v.help === true || cmd === undefined) {
+    (cmd === undefined && v.help !== true ? io.err : io.out)(labHelp);
+    return v.help === true ? 0 : 2;
+  }
+  if (process.getuid?.() !== 0) {
+    io.err('podnet lab: needs root (network namespaces)\n');
+    return 1;
+  }
+  try {
+    const o = labOptions(v);
+    switch (cmd) {
+      case 'up':
+        return await up(o, v.foreground === true, v['no-check'] !== true, io);
+      case 'down': {
+        const r = await labDown(o.stateRoot, o.name);
+        io.out(`lab ${o.name}: stopped ${r.stoppedProcs} processes, deleted ${r.deletedNamespaces.length} namespaces${r.removedDir ? ', removed the state directory' : ''}\n`);
+        return 0;
+      }
+      case 'status': {
+        const s = await labStatus(o.stateRoot, o.name);
+        io.out(v.json === true ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+        return s.phase === 'ready' ? 0 : 1;
+      }
+      case 'check': {
+        const st = loadState(labDir(o.stateRoot, o.name));
+        if (st === undefined) {
+          io.err(`podnet lab: lab ${o.name} is not up\n`);
+          return 1;
+        }
+        const r = await reachability(st.pods);
+        io.out(v.json === true ? `${JSON.stringify(r, null, 2)}\n` : renderMatrix(st.pods, r));
+        return r.every((x) => x.sameNode ? x.ping && x.tcp !== false : true) ? 0 : 1;
+      }
+      case 'exec': {
+        const st = loadState(labDir(o.stateRoot, o.name));
+        if (st === undefined || target === undefined || rest.length === 0) {
+          io.err(st === undefined ? `podnet lab: lab ${o.name} is not up\n` : 'usage: podnet lab exec NODE|POD|tor -- CMD...\n');
+          return 2;
+        }
+        return await exec(st, target, rest, io);
+      }
+      default:
+        io.err(`podnet lab: unknown command "${cmd}"\n${labHelp}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof LabOptionError) {
+      io.err(`podnet lab: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

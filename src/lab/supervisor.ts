@@ -1,0 +1,136 @@
+// The lab's long-running process (`podnet lab up` starts it detached; with
+// --foreground it is the CLI process itself): builds the network, runs the
+// embedded API server on 127.0.0.1 for the user's kubectl and on a unix socket
+// in the state dir for the nodes, starts one API forwarder, one podnetd per
+// node and the ToR's BGP daemon (all detached and recorded by PID), creates
+// the Node objects and the first pods, and is every node's kubelet
+// (kubelet.ts) until SIGTERM/SIGINT, when it tears the lab down.
+//   node src/lab/supervisor.ts --dir /run/podnet-lab/<name>
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startApiServer } from './apiserver/index.ts';
+import type { ApiServer } from './apiserver/index.ts';
+import { buildNetwork, initialPod, nodeFiles, nodeObject } from './build.ts';
+import { teardownRecorded } from './down.ts';
+import { startForwarder } from './forward.ts';
+import type { Forwarder } from './forward.ts';
+import { Kubelet } from './kubelet.ts';
+import { procStartTime, spawnDetached, waitFor } from './netns.ts';
+import { loadState, saveState } from './state.ts';
+import type { LabState } from './state.ts';
+import { birdConfig, torPaths } from './tor.ts';
+import { NODE_API_PORT, NODE_HEALTH_PORT, planLab } from './topology.ts';
+import type { LabPlan } from './topology.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+function log(msg: string, extra: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
+}
+
+function record(st: LabState, p: ReturnType<typeof spawnDetached>): void {
+  st.procs.push(p);
+  saveState(st);
+}
+
+async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Promise<void> {
+  const o = plan.options;
+  for (const n of plan.nodes) {
+    const f = nodeFiles(n);
+    record(st, spawnDetached(`apiforward:${n.name}`, n.netns, process.execPath, [join(import.meta.dirname, 'forward.ts'), '--listen', `tcp:127.0.0.1:${NODE_API_PORT}`, '--to', `unix:${apiSocket}`], f.forwarderLog));
+  }
+  if (o.tor === 'bird') {
+    const t = torPaths(plan);
+    mkdirSync(join(plan.dir, 'tor'), { recursive: true });
+    writeFileSync(t.conf, birdConfig(plan, t.log));
+    record(st, spawnDetached('tor:bird', plan.torNetns, 'bird', ['-f', '-c', t.conf, '-s', t.ctl], t.out));
+  } else if (o.tor === 'frr') {
+    throw new Error('--tor frr is not implemented yet; use --tor bird or --tor none');
+  }
+  for (const n of plan.nodes) {
+    const f = nodeFiles(n);
+    const sub = plan.subnets[n.subnet];
+    const peers = o.tor === 'none' || sub === undefined ? [] : ['--peer-router-ips', sub.torIpv4, '--peer-router-asns', String(o.torAsn)];
+    const args = [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, '--health-port', String(NODE_HEALTH_PORT), '--cluster-asn', String(o.clusterAsn), ...peers];
+    record(st, spawnDetached(`podnetd:${n.name}`, n.netns, process.execPath, args, f.agentLog, { ...process.env, NODE_NAME: n.name }));
+  }
+}
+
+function podsRunning(api: ApiServer): { running: number; total: number } {
+  const items = api.list('Pod').items;
+  const running = items.filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running').length;
+  return { running, total: items.length };
+}
+
+/** Builds the lab recorded (phase "starting") in `dir` and serves it until SIGTERM/SIGINT. */
+export async function runSupervisor(dir: string): Promise<number> {
+  const st = loadState(dir);
+  if (st === undefined) {
+    log('no lab state to start from', { dir });
+    return 1;
+  }
+  const plan = planLab(st.options);
+  st.supervisor = { name: 'supervisor', pid: process.pid, startTime: procStartTime(process.pid) ?? '0', log: join(dir, 'supervisor.log') };
+  saveState(st);
+  let api: ApiServer | undefined;
+  let fwd: Forwarder | undefined;
+  let kubelet: Kubelet | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      log('tearing the lab down', { why });
+      st.phase = 'stopping';
+      saveState(st);
+      await kubelet?.stop();
+      await teardownRecorded(st);
+      fwd?.close();
+      await api?.close();
+      rmSync(dir, { recursive: true, force: true });
+      log('lab removed');
+    })();
+    return stopping;
+  };
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  try {
+    await buildNetwork(plan, st);
+    log('network built', { namespaces: st.namespaces });
+    api = await startApiServer({ host: '127.0.0.1', port: 0, kubeconfigPath: join(dir, 'kubeconfig') });
+    const apiSocket = join(dir, 'apiserver.sock');
+    const port = Number(new URL(api.url).port);
+    fwd = await startForwarder({ kind: 'unix', path: apiSocket }, { kind: 'tcp', host: '127.0.0.1', port });
+    st.apiServer = { url: api.url, kubeconfig: api.kubeconfigPath, socket: apiSocket };
+    saveState(st);
+    for (const n of plan.nodes) api.create('Node', nodeObject(n, plan.options.name), { keepStatus: true });
+    await startDaemons(plan, st, apiSocket);
+    mkdirSync(join(dir, 'pods'), { recursive: true });
+    kubelet = new Kubelet({ api, plan, state: st, log });
+    kubelet.start();
+    for (const n of plan.nodes) for (let k = 1; k <= plan.options.podsPerNode; k++) api.create('Pod', initialPod(n, k));
+    const a = api;
+    await waitFor('the first pods to run', () => {
+      const c = podsRunning(a);
+      return c.running === c.total;
+    }, { timeoutMs: 60_000, intervalMs: 100 });
+    st.phase = 'ready';
+    saveState(st);
+    log('lab ready', { api: api.url, kubeconfig: api.kubeconfigPath });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    log('lab up failed', { err: msg });
+    st.phase = 'failed';
+    st.error = msg;
+    saveState(st);
+    // Stay up so `lab status` can show what exists; `lab down` removes it.
+  }
+  await stop(await signalled);
+  return 0;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { dir: { type: 'string' } } });
+  process.exitCode = await runSupervisor(values.dir ?? '');
+}
