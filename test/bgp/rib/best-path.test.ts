@@ -4,12 +4,12 @@
 // formation; and a fast-check property: the best path and multipath set do
 // not depend on the order the paths arrived in.
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import type { BestReason, RibConfig, PeerRole } from '../../../bgp/rib/index.ts';
 import type { PathAttributes } from '../../../bgp/wire/index.ts';
-import { addPeer, announce, asn, LOCAL_AS, newRib, pfx, recordEvents, seq, set } from './helpers.ts';
+import { addPeer, announce, asn, LOCAL_AS, newRib, pfx, recordEvents, seq, set, type TestAttrs } from './helpers.ts';
 
-type Attrs = PathAttributes & { readonly nextHop?: string };
+type Attrs = TestAttrs;
 
 interface PeerRoute {
   readonly id: string;
@@ -23,7 +23,7 @@ interface Row {
   readonly name: string;
   readonly config?: Partial<RibConfig>;
   readonly routes: readonly PeerRoute[];
-  readonly local?: Attrs;
+  readonly local?: PathAttributes;
   /** Expected winner: peer id or 'local'. */
   readonly winner: string;
   readonly reason: BestReason;
@@ -51,7 +51,7 @@ const rows: readonly Row[] = [
   { name: 'a single path', routes: [e('198.18.1.1', 65001)], winner: '198.18.1.1', reason: 'only-path' },
   { name: 'local origin beats a higher LOCAL_PREF', routes: [i('198.18.1.1', { localPref: 500 })], local: {}, winner: 'local', reason: 'local-origin' },
   { name: 'highest LOCAL_PREF', routes: [i('198.18.1.1', { localPref: 100 }), i('198.18.1.2', { localPref: 200 })], winner: '198.18.1.2', reason: 'local-pref' },
-  { name: 'missing LOCAL_PREF counts as the default 100', routes: [i('198.18.1.1', { localPref: 99 }), i('198.18.1.2', { localPref: undefined })], winner: '198.18.1.2', reason: 'local-pref' },
+  { name: 'missing LOCAL_PREF counts as the default 100', routes: [i('198.18.1.1', { localPref: 99 }), { ...i('198.18.1.2'), attrs: { origin: 0, asPath: [seq(65100)], nextHop: '198.18.1.2' } }], winner: '198.18.1.2', reason: 'local-pref' },
   {
     name: 'LOCAL_PREF received from eBGP is ignored (RFC 4271 §5.1.5)',
     routes: [e('198.18.1.1', 65001, { localPref: 900, asPath: [seq(65001, 65009)] }), e('198.18.1.2', 65002)],
@@ -138,7 +138,7 @@ const rows: readonly Row[] = [
   },
 ];
 
-function build(row: { readonly config?: Partial<RibConfig>; readonly routes: readonly PeerRoute[]; readonly local?: Attrs }, order: readonly number[] = row.routes.map((_, k) => k)) {
+function build(row: { readonly config?: Partial<RibConfig>; readonly routes: readonly PeerRoute[]; readonly local?: PathAttributes }, order: readonly number[] = row.routes.map((_, k) => k)) {
   const rib = newRib(row.config);
   for (const r of row.routes) addPeer(rib, { id: r.id, asn: r.asn, ...(r.routerId !== undefined ? { routerId: r.routerId } : {}), ...(r.role !== undefined ? { role: r.role } : {}) });
   if (row.local !== undefined) rib.originate({ prefix: pfx(P), attributes: row.local });
@@ -290,7 +290,7 @@ describe('bgp/rib decision process: property', () => {
             return { best: winnerOf(l?.candidates.find((c) => c.best)), reason: l?.reason, mp: entry };
           };
           assert.deepEqual(outcome(shuffled), outcome(forward));
-          assert.deepEqual(outcome([...forward].reverse()), outcome(forward));
+          assert.deepEqual(outcome(forward.toReversed()), outcome(forward));
         },
       ),
       { numRuns: 300 },

@@ -3,7 +3,7 @@
 // the wire codec, so tests assert on what would go on the wire.
 import { Rib } from '../../../bgp/rib/index.ts';
 import type { BestPathChange, RibConfig, RibPeerConfig, PeerRole } from '../../../bgp/rib/index.ts';
-import { parseAsn, parseIpAddress, parsePrefix, parseRouterId, type Family, type Prefix } from '../../../bgp/types.ts';
+import { parseAsn, parseIpAddress, parsePrefix, parseRouterId, type Family, type Ipv4, type Prefix } from '../../../bgp/types.ts';
 import { DEFAULT_WIRE_CONTEXT, decodeMessage, endOfRibFamily, type AsPathSegment, type PathAttributes, type UpdateMessage, type WireContext } from '../../../bgp/wire/index.ts';
 
 export const LOCAL_AS = parseAsn(65000);
@@ -11,6 +11,9 @@ export const ROUTER_ID = parseRouterId('198.18.0.1');
 export const LOCAL_ADDR = '198.18.0.1';
 
 export const asn = (n: number) => parseAsn(n);
+
+/** Attributes as tests write them: the next hop as plain text. */
+export type TestAttrs = Omit<PathAttributes, 'nextHop'> & { readonly nextHop?: string };
 export const pfx = (s: string): Prefix => parsePrefix(s);
 export const seq = (...asns: number[]): AsPathSegment => ({ type: 'sequence', asns: asns.map(asn) });
 export const set = (...asns: number[]): AsPathSegment => ({ type: 'set', asns: asns.map(asn) });
@@ -52,7 +55,7 @@ export function peerUp(rib: Rib, spec: PeerSpec): void {
 }
 
 /** An UPDATE announcing IPv4 prefixes (NEXT_HOP + NLRI) or IPv6 ones (MP_REACH). */
-export function announce(prefixes: readonly string[], attrs: PathAttributes & { readonly nextHop?: string }, pathIds: readonly number[] | null = null): UpdateMessage {
+export function announce(prefixes: readonly string[], attrs: TestAttrs, pathIds: readonly number[] | null = null): UpdateMessage {
   const ps = prefixes.map(pfx);
   const v6 = ps.some((p) => p.includes(':'));
   const nh = parseIpAddress(attrs.nextHop ?? (v6 ? 'fd00::2' : '198.18.0.2'));
@@ -60,7 +63,7 @@ export function announce(prefixes: readonly string[], attrs: PathAttributes & { 
     const { nextHop: _n, ...rest } = attrs;
     return { type: 'update', withdrawn: { prefixes: [], pathIds: null }, nlri: { prefixes: [], pathIds: null }, attributes: { ...rest, mpReach: { family: 'ipv6-unicast', nextHop: nh, linkLocalNextHop: null, nlri: { prefixes: ps, pathIds } } } };
   }
-  return { type: 'update', withdrawn: { prefixes: [], pathIds: null }, nlri: { prefixes: ps, pathIds }, attributes: { ...attrs, nextHop: nh as never } };
+  return { type: 'update', withdrawn: { prefixes: [], pathIds: null }, nlri: { prefixes: ps, pathIds }, attributes: { ...attrs, nextHop: nh as Ipv4 } };
 }
 
 export function withdraw(prefixes: readonly string[], pathIds: readonly number[] | null = null): UpdateMessage {
@@ -72,7 +75,7 @@ export function withdraw(prefixes: readonly string[], pathIds: readonly number[]
 }
 
 /** Base eBGP attributes from a neighbour AS. */
-export function ebgpAttrs(peerAs: number, extra: Partial<PathAttributes> & { readonly nextHop?: string } = {}): PathAttributes & { readonly nextHop?: string } {
+export function ebgpAttrs(peerAs: number, extra: Partial<TestAttrs> = {}): TestAttrs {
   return { origin: 0, asPath: [seq(peerAs)], ...extra };
 }
 
