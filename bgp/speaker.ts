@@ -13,6 +13,7 @@
 // 7606 §2 (treat-as-withdraw), 2918 (route refresh: soft reset in; answered
 // by re-sending the Adj-RIB-Out), 4486 (Cease subcodes for reset, shutdown,
 // deconfiguration, configuration change), 9003 (shutdown communication).
+import type { Socket } from 'node:net';
 import type { LastErrorView, NeighborView, PathView, DestinationView, GlobalView, MessageCountersView } from './api.ts';
 import { FAMILIES, familyAfiSafi, prefixFamily, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from './types.ts';
 import { Listener, Peer, canonicalAddress, realClock, type Clock, type PeerConfig, type PeerDown, type SessionInfo } from './session/index.ts';
@@ -96,6 +97,8 @@ interface Neighbor {
   readonly address: string;
   readonly key: string;
   readonly peer: Peer;
+  /** What the Listener routes this neighbour's connections to (see #accept). */
+  readonly gate: Peer;
   enabled: boolean;
   info: SessionInfo | null;
   target: ExportTarget | null;
@@ -187,6 +190,8 @@ export class Speaker {
       address,
       key: neighborKey(config),
       peer,
+      // the Listener reads only remoteAddress and accept()
+      gate: { remoteAddress: peer.remoteAddress, accept: (socket: Socket) => this.#accept(n, socket) } as unknown as Peer,
       enabled: config.enabled ?? true,
       info: null,
       target: null,
@@ -214,7 +219,7 @@ export class Speaker {
       nextUpdate: (info) => this.#pull(n, info),
     };
     this.#neighbors.set(address, n);
-    this.#listener?.addPeer(peer);
+    this.#listener?.addPeer(n.gate);
     if (this.#started && n.enabled) peer.start();
     this.#log('info', 'neighbor added', { neighbor: address, remoteAsn: config.remoteAsn });
   }
@@ -223,7 +228,7 @@ export class Speaker {
   async removeNeighbor(address: string, subcode: number = CeaseSubcode.peerDeconfigured): Promise<void> {
     const n = this.#get(address);
     this.#neighbors.delete(n.address);
-    this.#listener?.removePeer(n.peer);
+    this.#listener?.removePeer(n.gate);
     await n.peer.stop({ subcode });
     n.peer.dispose();
     this.#dropRoutes(n);
@@ -425,6 +430,22 @@ export class Speaker {
     } catch (e) {
       this.#log('error', `neighbor ${what} handling failed`, { neighbor: n.address, error: e instanceof Error ? e.stack : String(e) });
     }
+  }
+
+  /**
+   * An inbound connection for `n`. RFC 4271 §8.2.2 Idle refuses connections,
+   * so two speakers that both connect and both wait out an IdleHold after a
+   * failure can keep refusing each other in lockstep (each connects while the
+   * other is idle). A connection from an enabled neighbour that is waiting to
+   * restart is therefore taken as a passive start (event 4) on the spot.
+   */
+  #accept(n: Neighbor, socket: Socket): boolean {
+    if (n.peer.accept(socket)) return true;
+    const [only, ...more] = n.peer.sessions;
+    if (!n.enabled || !this.#started || only === undefined || more.length > 0 || only.state.name !== 'Idle') return false;
+    only.handle({ type: 'ManualStart_with_PassiveTcpEstablishment' });
+    this.#log('debug', 'incoming connection while idle: passive start', { neighbor: n.address });
+    return n.peer.accept(socket);
   }
 
   #onEstablished(n: Neighbor, info: SessionInfo): void {
