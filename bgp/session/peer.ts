@@ -47,6 +47,8 @@ export interface PeerConfig {
   readonly idleHoldMaxMs?: number;
   readonly sendNotificationWithoutOpen?: boolean;
   readonly clock?: Clock;
+  /** RFC 4271 §10 timer jitter (default Math.random); null for exact timers (tests). */
+  readonly jitter?: (() => number) | null;
 }
 
 export interface PeerStateChange {
@@ -248,6 +250,7 @@ export class Peer {
     return new Session({
       fsm: this.#fsm,
       clock: this.#clock,
+      jitter: c.jitter === undefined ? Math.random : c.jitter,
       localOpen: this.#open,
       endpoint: {
         host: this.remoteAddress,

@@ -73,6 +73,12 @@ export interface SessionHooks {
 export interface SessionOptions {
   readonly fsm: FsmConfig;
   readonly clock: Clock;
+  /**
+   * RFC 4271 §10 jitter: Keepalive, ConnectRetry and IdleHold timers run for
+   * a random 75-100 % of their duration. A source of [0, 1) numbers, or null
+   * for exact timers (tests).
+   */
+  readonly jitter: (() => number) | null;
   /** Our OPEN; its hold time is replaced by the FSM's. */
   readonly localOpen: OpenMessage;
   /** Used by the connect effect. */
@@ -94,6 +100,8 @@ const EXPIRY: Record<TimerName, FsmEvent['type']> = {
   DelayOpen: 'DelayOpenTimer_Expires',
   IdleHold: 'IdleHoldTimer_Expires',
 };
+
+const JITTERED: ReadonlySet<TimerName> = new Set<TimerName>(['Keepalive', 'ConnectRetry', 'IdleHold']);
 
 /** How long a closing socket may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 3_000;
@@ -231,9 +239,12 @@ export class Session {
 
   #startTimer(timer: TimerName, ms: number): void {
     this.#timers.get(timer)?.cancel();
+    // RFC 4271 §10: jitter spreads keepalives and reconnects so peers do not move in lockstep
+    const random = this.#opts.jitter;
+    const due = random !== null && JITTERED.has(timer) ? Math.round(ms * (0.75 + 0.25 * random())) : ms;
     this.#timers.set(
       timer,
-      this.#opts.clock.setTimer(ms, () => {
+      this.#opts.clock.setTimer(due, () => {
         this.#timers.delete(timer);
         // received messages still queued are liveness: re-arm instead of expiring (BIRD's leniency)
         if (timer === 'Hold' && this.backlog > 0) {

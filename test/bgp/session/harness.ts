@@ -35,7 +35,7 @@ export async function makeSide(opts: SideOptions, hooks: PeerHooks = {}): Promis
   const { listenOn, ...config } = opts;
   const side: Side = { peer: undefined as unknown as Peer, clock, listener: null, changes: [], events: [], ups: [], downs: [], updates: [] };
   const peer = new Peer(
-    { holdTimeS: 9, idleHoldMs: 1_000, connectRetryMs: 5_000, ...config, clock },
+    { holdTimeS: 9, idleHoldMs: 1_000, connectRetryMs: 5_000, jitter: null, ...config, clock },
     {
       onStateChange: (c) => side.changes.push(c),
       onEvent: (c) => side.events.push(c),

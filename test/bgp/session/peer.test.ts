@@ -1,11 +1,14 @@
 // Peer behaviour beyond the happy path: automatic reconnection after a
 // refused connection (idle hold, no damping before a session existed), the
-// DelayOpen path over real TCP, restart after stop, and configuration checks.
+// DelayOpen path over real TCP, restart after stop, RFC 4271 §10 timer
+// jitter, and configuration checks.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { Peer } from '../../../bgp/session/peer.ts';
 import type { Asn, RouterId } from '../../../bgp/types.ts';
-import { AS_A, AS_B, ID_A, ID_B, cleanup, makeSide, portOf, waitFor } from './harness.ts';
+import { AS_A, AS_B, ID_A, ID_B, cleanup, makeSide, portOf, settle, waitFor } from './harness.ts';
+
+const settleIo = (): Promise<void> => settle(30);
 
 /** A port with nothing listening on 127.0.0.2. */
 async function closedPort(): Promise<number> {
@@ -63,6 +66,32 @@ describe('bgp/session Peer', function () {
     await waitFor(() => a.peer.state === 'Established' && b.peer.state === 'Established', 'Established again');
     assert.equal(a.ups.length, 2);
     assert.equal(b.ups.length, 2);
+  });
+
+  it('jitters the keepalive and idle hold timers to 75-100 % (RFC 4271 §10), never the hold timer', async () => {
+    const b = await makeSide({ remoteAddress: '127.0.0.1', localAsn: AS_B, peerAsn: AS_A, routerId: ID_B, passive: true, listenOn: '127.0.0.2' });
+    const a = await makeSide({ remoteAddress: '127.0.0.2', remotePort: portOf(b), localAddress: '127.0.0.1', localAsn: AS_A, peerAsn: AS_B, routerId: ID_A, jitter: () => 0 });
+    b.peer.start();
+    a.peer.start();
+    await waitFor(() => a.peer.state === 'Established' && b.peer.state === 'Established', 'both Established');
+    const keepalivesAtB = (): number => b.events.filter((e) => e.event === 'KeepAliveMsg' && e.from === 'Established').length;
+    // keepalive 3 s with the lowest jitter: 2.25 s
+    await a.clock.advance(2_249);
+    await settleIo();
+    assert.equal(keepalivesAtB(), 0);
+    await a.clock.advance(1);
+    await waitFor(() => keepalivesAtB() === 1, 'the jittered KEEPALIVE');
+    // B (no jitter) stays silent: A's hold timer expires at exactly 9 s
+    await a.clock.advance(9_000 - 2_250 - 1);
+    assert.equal(a.peer.state, 'Established');
+    await a.clock.advance(1);
+    assert.equal(a.peer.state, 'Idle');
+    // and the automatic restart waits 75 % of the 1 s idle hold
+    const restarts = (): number => a.changes.filter((c) => /automatic restart/.test(c.reason)).length;
+    await a.clock.advance(749);
+    assert.equal(restarts(), 0);
+    await a.clock.advance(1);
+    assert.equal(restarts(), 1);
   });
 
   it('rejects configurations the protocol cannot carry', () => {
