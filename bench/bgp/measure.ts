@@ -10,8 +10,9 @@
 // predicted remaining time (from the last interval's rate), clamped to
 // [minMs, max(minMs, 5 % of the time since t0)], so the resolution stays near
 // 5 %; a probe that walks the RIB ('linear' cost) waits at least `adapt` times
-// its own last duration, keeping the observer's share of the receiver's CPU
-// near 1/adapt. rib_s is the reply time of the first probe that saw K (an
+// its estimated cost (the fastest observed cost per prefix times the current
+// count: a busy receiver answers late, and that queueing is not the probe's
+// cost), keeping the observer's share of the receiver's CPU near 1/adapt. rib_s is the reply time of the first probe that saw K (an
 // upper bound); the event lies in [previous probe sent, that reply]
 // (rib_window_s); rib_interp_s interpolates the count linearly between the
 // two probes' midpoints.
@@ -106,21 +107,22 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
 
   // Phase 2: all K prefixes accepted.
   let prev = first;
-  let lastCost = first.reply - first.sent;
+  // Fastest observed probe cost per prefix (counts below 1000 count as 1000).
+  let perItem = (first.reply - first.sent) / Math.max(first.count, 1000);
   while (prev.count < k) {
     const elapsed = now() - t0;
     const rate = prev.count / Math.max(1, prev.reply - t0); // prefixes per ms so far
     const predicted = rate > 0 ? (k - prev.count) / rate : minMs;
     let wait = Math.min(predicted / 2, Math.max(minMs, 0.05 * elapsed));
     wait = Math.max(minMs, wait);
-    if (opts.probeCost === 'linear') wait = Math.max(wait, adapt * lastCost);
+    if (opts.probeCost === 'linear') wait = Math.max(wait, adapt * perItem * Math.max(prev.count, 1000));
     await sleep(wait);
     check(`${k} prefixes (have ${prev.count})`);
     const sent = now();
     const p = await rcv.probe();
     const reply = now();
     polls++;
-    lastCost = reply - sent;
+    perItem = Math.min(perItem, (reply - sent) / Math.max(p.count, 1000));
     if (!p.established) throw new Error(`session dropped (${p.state}) at ${p.count}/${k} prefixes:\n${rcv.log().slice(-2000)}`);
     const cur = { sent, reply, count: p.count };
     if (cur.count >= k) {
