@@ -48,7 +48,7 @@ describe('harness: network namespaces', function () {
     assert.ok(!left.some((n) => n.startsWith(lab.prefix)), `namespaces left: ${left.join(' ')}`);
   });
 
-  it('spawns a process inside the namespace and stops it by PID; teardown kills strays', async function () {
+  it('spawns a process inside the namespace (stdin, output), stops it by PID; teardown kills strays', async function () {
     const lab = await Lab.create();
     let strayPid = 0;
     try {
@@ -65,6 +65,12 @@ describe('harness: network namespaces', function () {
       assert.notEqual(readlinkSync('/proc/self/ns/net'), nsInode);
       await proc.stop();
       assert.equal(proc.running, false);
+      // stdin pipe and captured output
+      const cat = ns.spawn('cat', 'cat', [], { stdinPipe: true });
+      cat.stdin?.write('hello from the root namespace\n');
+      await waitFor('cat to echo', () => cat.log().includes('hello from the root namespace'), { timeoutMs: 5_000, intervalMs: 20 });
+      cat.stdin?.end();
+      assert.equal(await cat.exited, 0);
       // A process the harness did not start (a daemon's child) is found by namespace at teardown.
       await ns.exec('sh', ['-c', 'sleep 60 >/dev/null 2>&1 & echo $! > /dev/null']);
       const pids = (await run('ip', ['netns', 'pids', ns.name])).stdout.trim().split('\n').filter((x) => x !== '');

@@ -106,6 +106,8 @@ export class NsProcess {
   readonly name: string;
   readonly logPath: string;
   readonly exited: Promise<number | null>;
+  /** The process's stdin when spawned with `stdinPipe: true`, else null. */
+  readonly stdin: NodeJS.WritableStream | null;
   #child: ChildProcess;
   #startTime: string | undefined;
   #exitCode: number | null | undefined;
@@ -115,6 +117,7 @@ export class NsProcess {
     this.name = name;
     this.logPath = logPath;
     this.#child = child;
+    this.stdin = child.stdin;
     this.#startTime = procStartTime(child.pid);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
