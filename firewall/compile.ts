@@ -147,9 +147,9 @@ function unprogrammedChain(family: IpFamily, cidrs: readonly string[], opts: Com
   return { name: CHAIN_UNKNOWN, rules };
 }
 
-function chainHash(c: Chain): string {
+function chainHash(c: Chain, family: IpFamily): string {
   const h = createHash('sha256');
-  for (const line of renderChainRules(c)) h.update(`${line}\n`);
+  for (const line of renderChainRules(c, family)) h.update(`${line}\n`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -235,7 +235,7 @@ function finish(family: IpFamily, c: Collector, jumps: BuiltinJump[]): FamilyFir
   const chains = new Map<string, ChainEntry>();
   for (const name of [...c.chains.keys()].sort()) {
     const e = c.chains.get(name);
-    if (e !== undefined) chains.set(name, { chain: e.chain, hash: chainHash(e.chain), owners: [...e.owners].sort() });
+    if (e !== undefined) chains.set(name, { chain: e.chain, hash: chainHash(e.chain, family), owners: [...e.owners].sort() });
   }
   const sets = new Map<string, SetEntry>();
   for (const name of [...c.sets.keys()].sort()) {

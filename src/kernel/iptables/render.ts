@@ -2,9 +2,12 @@
 // --noflush` input for podnet's own chains plus its jump rules in the built-in
 // chains (never a whole-table restore). Output is deterministic: chains sorted
 // by name, matches in a canonical order, rules in their given (semantic) order.
+// Each rule is printed in the exact form `iptables-save` prints it back
+// (host /32 and /128, default REJECT type, ctstate order, limit units), so a
+// later apply can compare what the kernel holds with what it wants, textually.
 // No RFCs; syntax per iptables-restore(8) and iptables-extensions(8).
 import { MAX_CHAIN_NAME, isBuiltin, matchOrder } from './model.ts';
-import type { BuiltinJump, Chain, Match, RestoreBatch, Rule, Target } from './model.ts';
+import type { BuiltinJump, Chain, CtState, IpFamily, Match, RestoreBatch, Rule, Target } from './model.ts';
 
 export class IptablesModelError extends Error {
   constructor(message: string) {
@@ -33,11 +36,20 @@ function hex(n: number): string {
   return `0x${(n >>> 0).toString(16)}`;
 }
 
-function renderMatch(m: Match): string {
+/** Kernel order of conntrack states, as iptables-save prints them. */
+const ctOrder: readonly CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED'];
+
+/** A host address gets its full prefix length, as iptables-save prints it. */
+function cidrOf(addr: string, family: IpFamily): string {
+  return addr.includes('/') ? addr : `${addr}/${family === 'inet' ? 32 : 128}`;
+}
+
+function renderMatch(m: Match, family: IpFamily): string {
   switch (m.kind) {
     case 'addr': {
       const flag = m.dir === 'src' ? '-s' : '-d';
-      return m.negate === true ? `! ${flag} ${m.cidr}` : `${flag} ${m.cidr}`;
+      const cidr = cidrOf(m.cidr, family);
+      return m.negate === true ? `! ${flag} ${cidr}` : `${flag} ${cidr}`;
     }
     case 'addrtype':
       return `-m addrtype --${m.dir}-type ${m.type}`;
@@ -50,52 +62,53 @@ function renderMatch(m: Match): string {
     case 'set':
       return `-m set ${m.negate === true ? '! ' : ''}--match-set ${m.name} ${m.dirs.join(',')}`;
     case 'ctstate':
-      return `-m conntrack --ctstate ${[...m.states].sort().join(',')}`;
+      return `-m conntrack --ctstate ${ctOrder.filter((s) => m.states.includes(s)).join(',')}`;
     case 'mark':
       return `-m mark ${m.negate === true ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)}`;
     case 'limit':
-      return `-m limit --limit ${m.perMinute}/minute --limit-burst ${m.burst}`;
+      // iptables-save omits the default burst (5).
+      return `-m limit --limit ${m.perMinute}/min${m.burst === 5 ? '' : ` --limit-burst ${m.burst}`}`;
   }
 }
 
-function renderTarget(t: Target): string {
+function renderTarget(t: Target, family: IpFamily): string {
   switch (t.kind) {
     case 'ACCEPT':
     case 'DROP':
     case 'RETURN':
       return `-j ${t.kind}`;
     case 'REJECT':
-      return t.with === undefined ? '-j REJECT' : `-j REJECT --reject-with ${t.with}`;
+      return `-j REJECT --reject-with ${t.with ?? (family === 'inet' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable')}`;
     case 'jump':
       return `-j ${checkChainName(t.chain)}`;
     case 'mark':
       return `-j MARK --set-xmark ${hex(t.value)}/${hex(t.mask)}`;
     case 'nflog':
       // --nflog-prefix is at most 64 bytes including the NUL (xt_NFLOG).
-      return `-j NFLOG --nflog-group ${t.group} --nflog-prefix ${quote(t.prefix, 63)}`;
+      return `-j NFLOG --nflog-prefix ${quote(t.prefix, 63)}${t.group === 0 ? '' : ` --nflog-group ${t.group}`}`;
   }
 }
 
 /** The rule body after `-A CHAIN`: matches in canonical order, comment, target. */
-export function renderRule(r: Rule): string {
+export function renderRule(r: Rule, family: IpFamily): string {
   const parts: string[] = [];
   for (const kind of matchOrder) {
-    for (const m of r.matches) if (m.kind === kind) parts.push(renderMatch(m));
+    for (const m of r.matches) if (m.kind === kind) parts.push(renderMatch(m, family));
   }
   // The comment goes last among matches so it never changes match identity.
   if (r.comment !== undefined) parts.push(`-m comment --comment ${quote(r.comment, 255)}`);
-  parts.push(renderTarget(r.target));
+  parts.push(renderTarget(r.target, family));
   return parts.join(' ');
 }
 
 /** Renders one chain's rules as `-A` lines (no declaration). */
-export function renderChainRules(c: Chain): string[] {
+export function renderChainRules(c: Chain, family: IpFamily): string[] {
   const name = checkChainName(c.name);
-  return c.rules.map((r) => `-A ${name} ${renderRule(r)}`);
+  return c.rules.map((r) => `-A ${name} ${renderRule(r, family)}`);
 }
 
-function jumpBody(j: BuiltinJump): string {
-  return renderRule({ matches: [], target: { kind: 'jump', chain: j.to }, comment: j.comment });
+function jumpBody(j: BuiltinJump, family: IpFamily): string {
+  return renderRule({ matches: [], target: { kind: 'jump', chain: j.to }, comment: j.comment }, family);
 }
 
 function byName(a: string, b: string): number {
@@ -126,12 +139,12 @@ export function renderRestore(batch: RestoreBatch): string {
   }
   const lines: string[] = [`*${batch.table}`];
   for (const name of [...written.map((c) => c.name), ...removed].sort(byName)) lines.push(`:${checkChainName(name)} - [0:0]`);
-  for (const c of written) lines.push(...renderChainRules(c));
+  for (const c of written) lines.push(...renderChainRules(c, batch.family));
   for (const j of [...batch.jumps.delete].sort((a, b) => byName(jumpKey(a), jumpKey(b)))) {
-    lines.push(`-D ${j.from} ${jumpBody(j)}`);
+    lines.push(`-D ${j.from} ${jumpBody(j, batch.family)}`);
   }
   for (const j of [...batch.jumps.insert].sort((a, b) => byName(jumpKey(a), jumpKey(b)))) {
-    lines.push(`-I ${j.from} ${j.position} ${jumpBody(j)}`);
+    lines.push(`-I ${j.from} ${j.position} ${jumpBody(j, batch.family)}`);
   }
   for (const name of removed) lines.push(`-X ${name}`);
   lines.push('COMMIT', '');

@@ -21,39 +21,42 @@ describe('src/kernel/iptables/render', () => {
       comment: 'all of them',
     };
     assert.equal(
-      renderRule(r),
-      '! -d 10.0.0.0/8 -s 10.1.0.1 -m addrtype --src-type LOCAL -p sctp -m sctp --dport 100:200 -m set --match-set S1 dst,dst ' +
-        '-m conntrack --ctstate ESTABLISHED,RELATED -m mark ! --mark 0x10000/0x10000 -m limit --limit 10/minute --limit-burst 5 ' +
+      renderRule(r, 'inet'),
+      '! -d 10.0.0.0/8 -s 10.1.0.1/32 -m addrtype --src-type LOCAL -p sctp -m sctp --dport 100:200 -m set --match-set S1 dst,dst ' +
+        '-m conntrack --ctstate RELATED,ESTABLISHED -m mark ! --mark 0x10000/0x10000 -m limit --limit 10/min ' +
         '-m comment --comment "all of them" -j RETURN',
     );
     const reversed = { ...r, matches: r.matches.toReversed() };
-    assert.equal(renderRule(reversed).replace('-s 10.1.0.1 ', ''), renderRule(r).replace('-s 10.1.0.1 ', ''));
+    assert.equal(renderRule(reversed, 'inet').replace('-s 10.1.0.1/32 ', ''), renderRule(r, 'inet').replace('-s 10.1.0.1/32 ', ''));
+    assert.match(renderRule({ matches: [{ kind: 'addr', dir: 'src', cidr: 'fd00::1' }], target: { kind: 'REJECT' } }, 'inet6'), /^-s fd00::1\/128 -j REJECT --reject-with icmp6-port-unreachable$/);
+    assert.match(renderRule({ matches: [{ kind: 'limit', perMinute: 3, burst: 9 }], target: { kind: 'DROP' } }, 'inet'), /--limit 3\/min --limit-burst 9 -j DROP/);
   });
 
   it('renders every target', () => {
-    const t = (target: Rule['target']): string => renderRule({ matches: [], target });
+    const t = (target: Rule['target']): string => renderRule({ matches: [], target }, 'inet');
     assert.equal(t({ kind: 'ACCEPT' }), '-j ACCEPT');
     assert.equal(t({ kind: 'DROP' }), '-j DROP');
     assert.equal(t({ kind: 'RETURN' }), '-j RETURN');
-    assert.equal(t({ kind: 'REJECT' }), '-j REJECT');
+    assert.equal(t({ kind: 'REJECT' }), '-j REJECT --reject-with icmp-port-unreachable');
     assert.equal(t({ kind: 'REJECT', with: 'icmp-admin-prohibited' }), '-j REJECT --reject-with icmp-admin-prohibited');
     assert.equal(t({ kind: 'jump', chain: 'PODNET-X' }), '-j PODNET-X');
     assert.equal(t({ kind: 'mark', value: 0, mask: 0x10000 }), '-j MARK --set-xmark 0x0/0x10000');
-    assert.equal(t({ kind: 'nflog', group: 100, prefix: 'x' }), '-j NFLOG --nflog-group 100 --nflog-prefix "x"');
-    assert.equal(renderRule({ matches: [{ kind: 'proto', proto: 'udp' }], target: { kind: 'ACCEPT' } }), '-p udp -j ACCEPT');
+    assert.equal(t({ kind: 'nflog', group: 100, prefix: 'x' }), '-j NFLOG --nflog-prefix "x" --nflog-group 100');
+    assert.equal(t({ kind: 'nflog', group: 0, prefix: 'x' }), '-j NFLOG --nflog-prefix "x"');
+    assert.equal(renderRule({ matches: [{ kind: 'proto', proto: 'udp' }], target: { kind: 'ACCEPT' } }, 'inet'), '-p udp -j ACCEPT');
     assert.equal(
-      renderRule({ matches: [{ kind: 'proto', proto: 'tcp', dport: { from: 80, to: 80 } }], target: { kind: 'ACCEPT' } }),
+      renderRule({ matches: [{ kind: 'proto', proto: 'tcp', dport: { from: 80, to: 80 } }], target: { kind: 'ACCEPT' } }, 'inet'),
       '-p tcp -m tcp --dport 80 -j ACCEPT',
     );
   });
 
   it('sanitises and clamps free text', () => {
     const long = 'é'.repeat(100);
-    const out = renderRule({ matches: [], target: { kind: 'nflog', group: 1, prefix: long } });
+    const out = renderRule({ matches: [], target: { kind: 'nflog', group: 0, prefix: long } }, 'inet');
     const prefix = /--nflog-prefix "(.*)"$/.exec(out)?.[1] ?? '';
     assert.ok(Buffer.byteLength(prefix) <= 63);
     assert.equal(
-      renderRule({ matches: [], target: { kind: 'ACCEPT' }, comment: 'a "quoted"\nline\\' }),
+      renderRule({ matches: [], target: { kind: 'ACCEPT' }, comment: 'a "quoted"\nline\\' }, 'inet'),
       `-m comment --comment "a 'quoted' line'" -j ACCEPT`,
     );
   });
