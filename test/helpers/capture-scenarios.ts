@@ -84,16 +84,19 @@ async function version(kind: Kind): Promise<string> {
   return (await run('gobgpd', ['--version'])).stdout.trim();
 }
 
-function startDaemon(kind: Kind, spec: DaemonSpec): Promise<BgpDaemon> {
-  if (kind === 'bird') return Bird.start(spec, { wake: false });
+function startDaemon(kind: Kind, spec: DaemonSpec, birdWake: boolean): Promise<BgpDaemon> {
+  if (kind === 'bird') return Bird.start(spec, { wake: birdWake });
   if (kind === 'frr') return Frr.start(spec);
   return Gobgp.start(spec);
 }
 
 const configFile: Record<Kind, string> = { bird: 'bird.conf', frr: 'bgpd.conf', gobgp: 'gobgpd.toml' };
 
-/** Records one capture; returns the message index. */
-export async function record(kind: Kind, sc: Scenario, outDir = CAPTURE_DIR): Promise<CapturedMessage[]> {
+/**
+ * Records one capture; returns the message index. The committed BIRD captures
+ * were taken with `birdWake: false` (BIRD's own timing, see the README).
+ */
+export async function record(kind: Kind, sc: Scenario, outDir = CAPTURE_DIR, opts: { birdWake?: boolean } = {}): Promise<CapturedMessage[]> {
   const lab = await Lab.create();
   try {
     const d = await lab.addNamespace('d');
@@ -110,7 +113,7 @@ export async function record(kind: Kind, sc: Scenario, outDir = CAPTURE_DIR): Pr
       // GoBGP sends End-of-RIB only with Graceful Restart on; BIRD and FRR keep their defaults.
       neighbors: [{ address: '198.18.0.2', asn: sc.listenerAsn, families: sc.families, holdTime: sc.holdTime, ...(kind === 'gobgp' ? { gracefulRestart: true } : {}) }],
       routes: sc.routes,
-    });
+    }, opts.birdWake === true);
     try {
       const eors = sc.families.map((f) => `End-of-RIB ${f}`);
       await cap.waitMessages(`End-of-RIB for ${sc.families.join(', ')}`, (ms) => eors.every((e) => ms.some((m) => m.note === e)), 30_000);

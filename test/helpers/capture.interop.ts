@@ -3,7 +3,8 @@
 // messages (type and length; link-local next hops may differ in value, not
 // in size) as the committed fixtures; and ExaBGP's generic attributes reach
 // the wire verbatim, which is how malformed-UPDATE tests inject raw
-// attribute bytes (RFC 4271 §4.3 layout: flags, type, length, value); and
+// attribute bytes (RFC 4271 §4.3 layout: flags, type, length, value); BIRD's
+// first-UPDATE stall is bounded by the wake-up helper; and
 // in active mode the tool is a hand-written raw peer: BIRD answers its
 // malformed UPDATE with NOTIFICATION UPDATE Message Error / Malformed
 // Attribute List (RFC 4271 §6.3, RFC 7606 §4).
@@ -42,6 +43,26 @@ describe('capture tool with real daemons', function () {
         const bytes = readFileSync(join(out, `${k}-ebgp-dual.bin`));
         assert.equal(splitMessages(bytes).length, got[i]?.length);
       }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("BIRD's ~3 s first-UPDATE stall towards a silent peer is bounded by the harness's wake-up helper", async function () {
+    const sc = SCENARIOS.find((s) => s.name === 'ebgp-dual');
+    assert.ok(sc !== undefined);
+    const out = mkdtempSync(join(tmpdir(), 'podnet-capture-'));
+    try {
+      const firstUpdate = (ms: readonly CapturedMessage[]): number => {
+        const ka = ms.find((m) => m.typeName === 'KEEPALIVE');
+        const up = ms.find((m) => m.typeName === 'UPDATE');
+        assert.ok(ka !== undefined && up !== undefined);
+        return up.tMs - ka.tMs;
+      };
+      const committed = JSON.parse(readFileSync(join(CAPTURE_DIR, 'bird-ebgp-dual.json'), 'utf8')) as { messages: CapturedMessage[] };
+      assert.ok(firstUpdate(committed.messages) > 2_500, 'the committed capture shows the stall');
+      const woken = await record('bird', sc, out, { birdWake: true });
+      assert.ok(firstUpdate(woken) < 1_000, `first UPDATE ${firstUpdate(woken)} ms after the KEEPALIVE`);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
