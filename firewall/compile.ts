@@ -7,9 +7,10 @@
 //   INPUT/FORWARD/OUTPUT -1-> PODNET-INPUT/FORWARD/OUTPUT
 //     [default deny] -> PODNET-UNPROGRAMMED: pod-CIDR addresses that are not a
 //        programmed local pod are logged and rejected
+//     FORWARD and OUTPUT (OUTPUT sees pod traffic after IPVS DNAT):
 //     -s podIP -> PODNET-FWE-<pod> (egress)   -d podIP -> PODNET-FWI-<pod> (ingress)
 //   pod chain: PODNET-COMMON (ESTABLISHED,RELATED accept; INVALID drop),
-//     node-to-pod and pod-to-itself allowed, jumps to each selecting policy's
+//     node<->pod and pod-to-itself unpoliced, jumps to each selecting policy's
 //     PODNET-NP?-<policy> chain (a rule that matches sets the allow mark: the
 //     union of policies), then NFLOG + REJECT/DROP when unmarked, then clear
 //     the mark and return, so egress of the source and ingress of the
@@ -119,9 +120,13 @@ function commonChain(): Chain {
 /** A local pod's chain for one direction; `policies` are the policy chains selecting it, sorted. */
 function podDirChain(pod: PodView, ip: string, dir: Direction, family: IpFamily, policies: readonly string[], opts: CompileOptions): Chain {
   const rules: Rule[] = [{ matches: [], target: { kind: 'jump', chain: CHAIN_COMMON } }];
+  // Traffic between a pod and the node it runs on is always allowed, whatever
+  // the policies say (kubelet probes; upstream NetworkPolicy docs). RETURN,
+  // not ACCEPT: we leave it unpoliced rather than bypass the host's own rules.
   if (dir === 'ingress') {
-    // The node may always reach its pods (kubelet probes): NetworkPolicy cannot block it.
-    rules.push({ matches: [{ kind: 'addrtype', dir: 'src', type: 'LOCAL' }], target: { kind: 'ACCEPT' }, comment: 'node to pod' });
+    rules.push({ matches: [{ kind: 'addrtype', dir: 'src', type: 'LOCAL' }], target: { kind: 'RETURN' }, comment: 'node to pod' });
+  } else {
+    rules.push({ matches: [{ kind: 'addrtype', dir: 'dst', type: 'LOCAL' }], target: { kind: 'RETURN' }, comment: 'pod to node' });
   }
   // A pod may always talk to itself (e.g. through its own Service).
   rules.push({ matches: [{ kind: 'addr', dir: dir === 'ingress' ? 'src' : 'dst', cidr: ip }], target: { kind: 'RETURN' }, comment: 'pod to itself' });
@@ -201,7 +206,8 @@ function compileFamily(view: ClusterView, family: IpFamily, podCidrs: readonly s
       const chain = podDirChain(pod, ip, 'egress', family, [...new Set(sel.egress)].sort(), opts);
       out.addChain(chain, owners);
       const r: Rule = { matches: [{ kind: 'addr', dir: 'src', cidr: ip }], target: { kind: 'jump', chain: chain.name }, comment: `${pod.key} egress` };
-      for (const b of ['INPUT', 'FORWARD', 'OUTPUT'] as const) {
+      // Not INPUT: what a pod sends to its own node is never policed.
+      for (const b of ['FORWARD', 'OUTPUT'] as const) {
         top[b].push(r);
         topOwners[b].add(`pod/${pod.key}`);
       }

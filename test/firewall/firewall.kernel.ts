@@ -103,7 +103,10 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     await ext.addAddress('lo', `${REMOTE}/32`);
     await ext.ip(['route', 'add', '10.244.1.0/24', 'via', '198.18.0.1', 'src', REMOTE]);
     await node.ip(['route', 'add', `${REMOTE}/32`, 'via', '198.18.0.2']);
-    const servers = [pa.spawnNode('srv-a', probe, ['serve', '8080']), pb.spawnNode('srv-b', probe, ['serve', '8080,9090,5353']), pc.spawnNode('srv-c', probe, ['serve', '8080'])];
+    const servers = [
+      pa.spawnNode('srv-a', probe, ['serve', '8080']), pb.spawnNode('srv-b', probe, ['serve', '8080,9090,5353']), pc.spawnNode('srv-c', probe, ['serve', '8080']),
+      node.spawnNode('srv-node', probe, ['serve', '8081']),
+    ];
     for (const s of servers) await waitFor(`${s.name} ready`, () => s.log().includes('ready'), { timeoutMs: 10_000 });
   });
 
@@ -136,6 +139,8 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     assert.equal(await connect(pa, 'udp', B, 5353), 'ok', 'client -> web UDP');
     assert.equal(await connect(pc, 'tcp', A, 8080), 'ok', 'egress-only policy leaves ingress open');
     assert.equal(await connect(node, 'tcp', B, 9090), 'ok', 'the node reaches its pods');
+    assert.equal(await connect(pa, 'tcp', '10.244.1.1', 8081), 'ok', 'a pod with an egress policy still reaches its node');
+    assert.equal(await connect(pa, 'tcp', '198.18.0.1', 8081), 'ok', '... on any of its addresses');
   });
 
   it('rejects what they do not allow, and counts it per pod', async () => {
