@@ -2,6 +2,7 @@
 // tests drive them with a fake one. Structurally a subset of the platform's
 // clock (src/runtime/clock.ts), so the app can pass that one in; bgp/ is a
 // leaf and does not import it.
+// RFCs: none of its own; it times the RFC 4271 §8.1.3 and §10 timers.
 
 export interface TimerHandle {
   cancel(): void;
