@@ -27,6 +27,8 @@ interface Bucket {
   items: Prefix[];
   head: number;
   live: number;
+  /** NLRI octets of the live prefixes. */
+  bytes: number;
   /** Octets left for NLRI in one UPDATE with these attributes (computed when the bucket is created). */
   readonly budget: number;
 }
@@ -56,9 +58,12 @@ class FamilyOut {
   readonly withdraw: Bucket;
   feed: Iterator<Prefix> | null = null;
   eorPending = false;
+  /** ADD-PATH toward the peer in this family: 4 more octets per NLRI. */
+  readonly addPath: boolean;
 
-  constructor(withdrawBudget: number) {
-    this.withdraw = { attrs: null, items: [], head: 0, live: 0, budget: withdrawBudget };
+  constructor(withdrawBudget: number, addPath: boolean) {
+    this.addPath = addPath;
+    this.withdraw = { attrs: null, items: [], head: 0, live: 0, bytes: 0, budget: withdrawBudget };
   }
 }
 
@@ -87,7 +92,7 @@ export class AdjOut {
     const max = maxTxLength(wire);
     for (const f of families) {
       // IPv4 withdrawals use the Withdrawn Routes field; others MP_UNREACH_NLRI (4 header + 3 AFI/SAFI)
-      this.#fam.set(f, new FamilyOut(max - UPDATE_FIXED - (f === 'ipv4-unicast' ? 0 : 7)));
+      this.#fam.set(f, new FamilyOut(max - UPDATE_FIXED - (f === 'ipv4-unicast' ? 0 : 7), wire.addPathTx.has(f)));
     }
   }
 
@@ -124,18 +129,22 @@ export class AdjOut {
       if (cur !== undefined) {
         // back to what the peer already has: nothing to send
         cur.live--;
+        cur.bytes -= entrySize(prefix, fs.addPath);
         fs.pending.delete(prefix);
       }
       return false;
     }
     const b = out === null ? fs.withdraw : this.#bucket(fs, family, out);
     if (cur === b) return true;
+    const size = entrySize(prefix, fs.addPath);
     if (cur !== undefined) {
       cur.live--;
+      cur.bytes -= size;
       if (cur.items.length - cur.head > 2 * cur.live + 64) compact(fs, cur);
     }
     b.items.push(prefix);
     b.live++;
+    b.bytes += size;
     fs.pending.set(prefix, b);
     return true;
   }
@@ -148,7 +157,7 @@ export class AdjOut {
       const encoded = encodeAttributes(classic ? { ...attrs.attributes, nextHop: attrs.nextHop as Ipv4 } : attrs.attributes, this.wire).length;
       // MP_REACH_NLRI: 4 octets of attribute header, AFI/SAFI/length/reserved (5), the next hop (16 or 32 for IPv6 with link-local)
       const mp = classic ? 0 : 4 + 5 + (nh.includes(':') ? 32 : 4);
-      b = { attrs, items: [], head: 0, live: 0, budget: maxTxLength(this.wire) - UPDATE_FIXED - encoded - mp };
+      b = { attrs, items: [], head: 0, live: 0, bytes: 0, budget: maxTxLength(this.wire) - UPDATE_FIXED - encoded - mp };
       fs.buckets.set(attrs, b);
     }
     return b;
@@ -183,7 +192,8 @@ export class AdjOut {
       for (;;) {
         if (fs.withdraw.live > 0) return this.#emit(this.#withdrawals(family, fs));
         const b = this.#firstBucket(fs);
-        if (b !== null) return this.#emit(this.#announce(family, fs, b));
+        // during a dump, fill a bucket to a whole UPDATE before sending it
+        if (b !== null && (fs.feed === null || b.bytes >= b.budget)) return this.#emit(this.#announce(family, fs, b));
         if (fs.feed !== null) {
           this.#advanceFeed(family, fs);
           continue;
@@ -227,7 +237,7 @@ export class AdjOut {
   }
 
   /** Takes live prefixes from a bucket up to its budget. */
-  #take(fs: FamilyOut, b: Bucket, addPath: boolean): Prefix[] {
+  #take(fs: FamilyOut, b: Bucket): Prefix[] {
     const out: Prefix[] = [];
     let left = b.budget;
     const items = b.items;
@@ -235,13 +245,14 @@ export class AdjOut {
     for (; i < items.length; i++) {
       const p = items[i] as Prefix;
       if (fs.pending.get(p) !== b) continue; // stale copy: moved elsewhere or already sent
-      const s = entrySize(p, addPath);
+      const s = entrySize(p, fs.addPath);
       if (s > left && out.length > 0) break;
       left -= s;
       out.push(p);
       fs.pending.delete(p);
     }
     b.live -= out.length;
+    b.bytes -= b.budget - left;
     if (i >= items.length) {
       b.items = [];
       b.head = 0;
@@ -252,7 +263,7 @@ export class AdjOut {
   }
 
   #withdrawals(family: Family, fs: FamilyOut): Uint8Array[] {
-    const prefixes = this.#take(fs, fs.withdraw, this.wire.addPathTx.has(family));
+    const prefixes = this.#take(fs, fs.withdraw);
     for (const p of prefixes) {
       if (fs.advertised.delete(p)) this.#counters.advertised--;
     }
@@ -262,7 +273,7 @@ export class AdjOut {
 
   #announce(family: Family, fs: FamilyOut, b: Bucket): Uint8Array[] {
     const attrs = b.attrs as AttrSet;
-    const prefixes = this.#take(fs, b, this.wire.addPathTx.has(family));
+    const prefixes = this.#take(fs, b);
     for (const p of prefixes) {
       const prev = fs.advertised.get(p);
       fs.advertised.set(p, attrs);

@@ -84,6 +84,8 @@ export interface Pulled {
   readonly updates: UpdateMessage[];
   /** End-of-RIB markers in order of arrival. */
   readonly eor: Family[];
+  /** Per message in order: 'eor <family>', or the family its routes belong to. */
+  readonly sequence: string[];
 }
 
 /** Pulls every pending UPDATE of a peer and decodes it with the codec. */
@@ -94,16 +96,23 @@ export function drain(rib: Rib, id: string, wire: Partial<WireContext> = {}): Pu
   const raw: Uint8Array[] = [];
   const updates: UpdateMessage[] = [];
   const eor: Family[] = [];
+  const sequence: string[] = [];
   for (let m = rib.nextUpdate(id); m !== null; m = rib.nextUpdate(id)) {
     raw.push(m);
     if (raw.length > 100_000) throw new Error('runaway UPDATE source');
     const msg = decodeMessage(m, ctx);
     if (msg.type !== 'update') throw new Error(`pulled a ${msg.type}`);
     const f = endOfRibFamily(msg);
-    if (f !== null) eor.push(f);
-    else updates.push(msg);
+    if (f !== null) {
+      eor.push(f);
+      sequence.push(`eor ${f}`);
+    } else {
+      updates.push(msg);
+      const mp = msg.attributes.mpReach ?? msg.attributes.mpUnreach;
+      sequence.push(mp !== undefined && mp.family !== null ? mp.family : 'ipv4-unicast');
+    }
   }
-  return { raw, updates, eor };
+  return { raw, updates, eor, sequence };
 }
 
 /** Announced prefixes (sorted) across decoded UPDATEs. */
