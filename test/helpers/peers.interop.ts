@@ -237,3 +237,33 @@ describe('harness: real BGP daemons peer in namespaces', function () {
     });
   }
 });
+
+describe('harness: exportStatic false', function () {
+  this.timeout(60_000);
+  before(function () {
+    if (process.getuid?.() !== 0) this.skip();
+  });
+
+  it('BIRD and FRR originate but announce nothing to a neighbour with exportStatic: false', async function () {
+    const lab = await Lab.create();
+    const daemons: BgpDaemon[] = [];
+    try {
+      const a = await lab.addNamespace('xa');
+      const b = await lab.addNamespace('xb');
+      await lab.veth({ ns: a, ifname: 'eth0', addresses: ['198.18.9.1/30'] }, { ns: b, ifname: 'eth0', addresses: ['198.18.9.2/30'] });
+      const bird = await Bird.start({ ns: a, routerId: '198.18.9.1', asn: 65091, neighbors: [{ address: '198.18.9.2', asn: 65092, exportStatic: false }], routes: [{ prefix: '10.244.91.0/24', med: 1 }] });
+      daemons.push(bird);
+      const frr = await Frr.start({ ns: b, routerId: '198.18.9.2', asn: 65092, neighbors: [{ address: '198.18.9.1', asn: 65091, exportStatic: false }], routes: [{ prefix: '10.244.92.0/24', med: 2 }] });
+      daemons.push(frr);
+      await frr.waitEstablished('198.18.9.1');
+      // BIRD's End-of-RIB ends its initial announcements (BIRD advertises GR, so FRR tracks it).
+      await waitFor('FRR to receive End-of-RIB from BIRD', () => frr.endOfRibReceived('198.18.9.1', 'ipv4'), { timeoutMs: 20_000 });
+      assert.deepEqual((await frr.rib('ipv4')).map((r) => r.prefix), ['10.244.92.0/24'], 'FRR holds only its own route');
+      assert.deepEqual(await frr.advertised('198.18.9.1', 'ipv4'), [], 'FRR advertises nothing');
+      assert.deepEqual((await bird.rib('ipv4')).map((r) => r.prefix), ['10.244.91.0/24'], 'BIRD holds only its own route');
+    } finally {
+      for (const d of daemons) await d.stop();
+      await lab.teardown();
+    }
+  });
+});

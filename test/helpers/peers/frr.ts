@@ -156,6 +156,18 @@ export class Frr extends DaemonBase {
     await this.configure(['configure terminal', `router bgp ${this.spec.asn}`, `address-family ${this.afi(familyOf(prefix))}`, `no network ${prefix}`, 'end']);
   }
 
+  /** Whether FRR has received End-of-RIB (RFC 4724 §2) for `family` from `neighbor` (needs GR negotiated, see the header). */
+  async endOfRibReceived(neighbor: string, family: Family): Promise<boolean> {
+    const j = JSON.parse(await this.vtysh([`show bgp neighbors ${neighbor} json`])) as Record<string, { gracefulRestartInfo?: { endOfRibRecv?: Record<string, boolean> } }>;
+    return j[neighbor]?.gracefulRestartInfo?.endOfRibRecv?.[family === 'ipv4' ? 'ipv4Unicast' : 'ipv6Unicast'] === true;
+  }
+
+  /** Prefixes FRR advertises to `neighbor` (its Adj-RIB-Out) for `family`. */
+  async advertised(neighbor: string, family: Family): Promise<string[]> {
+    const j = JSON.parse(await this.vtysh([`show bgp ${this.afi(family)} neighbors ${neighbor} advertised-routes json`])) as { advertisedRoutes?: Record<string, unknown> };
+    return Object.keys(j.advertisedRoutes ?? {}).map(canonicalPrefix);
+  }
+
   /**
    * Administrative shutdown of a neighbour with a shutdown communication
    * (RFC 8203 / RFC 9003): FRR sends NOTIFICATION Cease/2 carrying `message`.
