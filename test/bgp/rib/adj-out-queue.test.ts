@@ -7,7 +7,7 @@
 // messages change the packing as negotiated.
 import assert from 'node:assert/strict';
 import { buildUpdates, buildWithdrawals, type PathAttributes } from '../../../bgp/wire/index.ts';
-import { addPeer, announce, announcedOf, drain, ebgpAttrs, LOCAL_AS, newRib, peerUp, pfx, seq, wireOf, withdraw, withdrawnOf } from './helpers.ts';
+import { addPeer, announce, announcedOf, asn, drain, ebgpAttrs, ip, LOCAL_AS, newRib, peerUp, pfx, seq, wireOf, withdraw, withdrawnOf } from './helpers.ts';
 
 const SRC = '198.18.1.1';
 const DST = '198.18.2.1';
@@ -33,7 +33,7 @@ describe('bgp/rib Adj-RIB-Out batching', () => {
     // the source sends them in 10 UPDATEs of 100; the target gets them packed to the 4096 limit
     for (let k = 0; k < 1000; k += 100) rib.receiveUpdate(SRC, announce(prefixes.slice(k, k + 100), ebgpAttrs(65001, { communities: [0xfde90064] })));
     const out = drain(rib, DST);
-    const reference = buildUpdates({ family: 'ipv4-unicast', attributes: expectedOut({ communities: [0xfde90064] }), nextHop: '198.18.0.1' as never, prefixes: prefixes.map(pfx) }, wireOf());
+    const reference = buildUpdates({ family: 'ipv4-unicast', attributes: expectedOut({ communities: [0xfde90064] }), nextHop: ip('198.18.0.1'), prefixes: prefixes.map(pfx) }, wireOf());
     assert.equal(out.updates.length, reference.length);
     assert.equal(out.updates.length, 2); // 1000 x 5 octets of NLRI, ~4040 per message
     assert.deepEqual(announcedOf(out.updates), [...prefixes].sort());
@@ -64,7 +64,7 @@ describe('bgp/rib Adj-RIB-Out batching', () => {
   });
 
   it('withdrawals are batched, IPv4 in Withdrawn Routes, IPv6 in MP_UNREACH', () => {
-    const rib = twoPeers({ config: { localNextHop6: 'fd00::1' as never } });
+    const rib = twoPeers({ config: { localNextHop6: ip('fd00::1') } });
     const p4 = v4(1500);
     const p6 = v6(300);
     rib.receiveUpdate(SRC, announce(p4, ebgpAttrs(65001)));
@@ -109,7 +109,7 @@ describe('bgp/rib Adj-RIB-Out initial dump and End-of-RIB', () => {
     rib.receiveUpdate(SRC, announce(p4, ebgpAttrs(65001)));
     rib.receiveUpdate(SRC, announce(v6(10), ebgpAttrs(65001, { nextHop: 'fd00::2' })));
     rib.originate({ prefix: pfx('10.244.0.0/24') });
-    rib.addPeer({ id: DST, asn: 65002 as never, localNextHop6: 'fd00::1' as never });
+    rib.addPeer({ id: DST, asn: asn(65002), localNextHop6: ip('fd00::1') });
     peerUp(rib, { id: DST, asn: 65002 });
     const out = drain(rib, DST);
     assert.deepEqual(announcedOf(out.updates), [...p4, ...v6(10), '10.244.0.0/24'].sort());
@@ -123,7 +123,7 @@ describe('bgp/rib Adj-RIB-Out initial dump and End-of-RIB', () => {
 
   it('an empty table: just the End-of-RIB markers', () => {
     const rib = newRib();
-    rib.addPeer({ id: DST, asn: 65002 as never });
+    rib.addPeer({ id: DST, asn: asn(65002) });
     peerUp(rib, { id: DST, asn: 65002, families: ['ipv4-unicast'] });
     const out = drain(rib, DST);
     assert.deepEqual(out.updates, []);
@@ -135,7 +135,7 @@ describe('bgp/rib Adj-RIB-Out initial dump and End-of-RIB', () => {
     addPeer(rib, { id: SRC, asn: 65001 });
     const p4 = v4(9000);
     rib.receiveUpdate(SRC, announce(p4, ebgpAttrs(65001)));
-    rib.addPeer({ id: DST, asn: 65002 as never });
+    rib.addPeer({ id: DST, asn: asn(65002) });
     peerUp(rib, { id: DST, asn: 65002, families: ['ipv4-unicast'] });
     // pull a little, then the table changes under the dump
     assert.notEqual(rib.nextUpdate(DST), null);

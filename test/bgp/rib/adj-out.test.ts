@@ -7,8 +7,9 @@
 // stops being exportable.
 import assert from 'node:assert/strict';
 import type { Rib } from '../../../bgp/rib/index.ts';
+import { parseRouterId as rid } from '../../../bgp/types.ts';
 import { WellKnownCommunity, type PathAttributes, type UpdateMessage } from '../../../bgp/wire/index.ts';
-import { addPeer, announce, announcedOf, drain, ebgpAttrs, LOCAL_AS, newRib, pfx, seq, withdrawnOf, type TestAttrs } from './helpers.ts';
+import { addPeer, announce, announcedOf, drain, ebgpAttrs, ip, LOCAL_AS, newRib, pfx, seq, withdrawnOf, type TestAttrs } from './helpers.ts';
 
 const IB = LOCAL_AS as number;
 const SRC_E = '198.18.1.1'; // eBGP source, AS 65001
@@ -83,8 +84,8 @@ describe('bgp/rib Adj-RIB-Out export rules', () => {
   });
 
   it('RR client -> iBGP non-client and other clients: reflected (RFC 4456 §6), existing ORIGINATOR_ID kept, cluster id prepended', () => {
-    const rib = topology({ clusterId: '10.0.0.99' as never });
-    const a = { ...fromIbgp, originatorId: '7.7.7.7', clusterList: ['10.0.0.5'] } as TestAttrs;
+    const rib = topology({ clusterId: rid('10.0.0.99') });
+    const a: TestAttrs = { ...fromIbgp, originatorId: rid('7.7.7.7'), clusterList: [rid('10.0.0.5')] };
     rib.receiveUpdate(SRC_C, announce([P], a));
     const want = { ...fromIbgp, originatorId: '7.7.7.7', clusterList: ['10.0.0.99', '10.0.0.5'] };
     assert.deepEqual(attrsOf(sent(rib, TO_I)), want);
@@ -93,7 +94,7 @@ describe('bgp/rib Adj-RIB-Out export rules', () => {
 
   it('iBGP -> eBGP: prepend, next hop ours, LOCAL_PREF and MED dropped only where required', () => {
     const rib = topology();
-    rib.receiveUpdate(SRC_I, announce([P], { ...fromIbgp, originatorId: '7.7.7.7', clusterList: ['10.0.0.5'] } as TestAttrs));
+    rib.receiveUpdate(SRC_I, announce([P], { ...fromIbgp, originatorId: rid('7.7.7.7'), clusterList: [rid('10.0.0.5')] }));
     // MED learned over iBGP is ours to send (RFC 4271 §5.1.4 forbids only passing one AS's MED to another)
     assert.deepEqual(attrsOf(sent(rib, TO_E)), { origin: 0, asPath: [seq(IB, 65010)], nextHop: '198.18.0.1', med: 30 });
   });
@@ -108,7 +109,7 @@ describe('bgp/rib Adj-RIB-Out export rules', () => {
 
   it('a local route with an explicit next hop keeps it toward iBGP', () => {
     const rib = topology();
-    rib.originate({ prefix: pfx(P), nextHop: '198.18.0.77' as never });
+    rib.originate({ prefix: pfx(P), nextHop: ip('198.18.0.77') });
     assert.equal(attrsOf(sent(rib, TO_I))?.nextHop, '198.18.0.77');
     assert.equal(attrsOf(sent(rib, TO_E))?.nextHop, '198.18.0.1');
   });
@@ -188,7 +189,7 @@ describe('bgp/rib Adj-RIB-Out export rules', () => {
   it('configured localNextHop6 lets an IPv4 session carry IPv6 routes', () => {
     const rib = newRib();
     addPeer(rib, { id: 'fd00::2', asn: 65001, routerId: '4.4.4.2' });
-    addPeer(rib, { id: TO_E, asn: 65003, config: { localNextHop6: 'fd00::99' as never } });
+    addPeer(rib, { id: TO_E, asn: 65003, config: { localNextHop6: ip('fd00::99') } });
     rib.receiveUpdate('fd00::2', announce(['fd00:44::/64'], ebgpAttrs(65001, { nextHop: 'fd00::2' })));
     const r = sent(rib, TO_E)?.attributes.mpReach;
     assert.equal(r !== undefined && r.family !== null ? r.nextHop : null, 'fd00::99');
@@ -197,7 +198,7 @@ describe('bgp/rib Adj-RIB-Out export rules', () => {
   it('only negotiated families are sent', () => {
     const rib = newRib();
     addPeer(rib, { id: SRC_E, asn: 65001 });
-    addPeer(rib, { id: TO_E, asn: 65002, families: ['ipv6-unicast'], config: { localNextHop6: 'fd00::1' as never } });
+    addPeer(rib, { id: TO_E, asn: 65002, families: ['ipv6-unicast'], config: { localNextHop6: ip('fd00::1') } });
     rib.receiveUpdate(SRC_E, announce([P], fromEbgp));
     assert.equal(sent(rib, TO_E), null);
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
 import type { BestReason, RibConfig, PeerRole } from '../../../bgp/rib/index.ts';
 import type { PathAttributes } from '../../../bgp/wire/index.ts';
-import { addPeer, announce, asn, LOCAL_AS, newRib, pfx, recordEvents, seq, set, type TestAttrs } from './helpers.ts';
+import { addPeer, announce, asn, LOCAL_AS, newRib, pfx, recordEvents, rid, seq, set, type TestAttrs } from './helpers.ts';
 
 type Attrs = TestAttrs;
 
@@ -117,22 +117,22 @@ const rows: readonly Row[] = [
   { name: 'lowest router id', routes: [e('198.18.1.1', 65001, {}, '9.9.9.9'), e('198.18.1.2', 65001, {}, '2.2.2.2')], winner: '198.18.1.2', reason: 'router-id' },
   {
     name: 'ORIGINATOR_ID stands for the router id (RFC 4456 §9)',
-    routes: [i('198.18.1.1', { originatorId: '9.9.9.9' as never }, '1.1.1.1'), i('198.18.1.2', {}, '2.2.2.2')],
+    routes: [i('198.18.1.1', { originatorId: rid('9.9.9.9') }, '1.1.1.1'), i('198.18.1.2', {}, '2.2.2.2')],
     winner: '198.18.1.2',
     reason: 'router-id',
   },
   {
     name: 'shortest CLUSTER_LIST (RFC 4456 §9)',
     routes: [
-      i('198.18.1.1', { originatorId: '5.5.5.5' as never, clusterList: ['7.7.7.7', '8.8.8.8'] as never }, '1.1.1.1'),
-      i('198.18.1.2', { originatorId: '5.5.5.5' as never, clusterList: ['7.7.7.7'] as never }, '2.2.2.2'),
+      i('198.18.1.1', { originatorId: rid('5.5.5.5'), clusterList: [rid('7.7.7.7'), rid('8.8.8.8')] }, '1.1.1.1'),
+      i('198.18.1.2', { originatorId: rid('5.5.5.5'), clusterList: [rid('7.7.7.7')] }, '2.2.2.2'),
     ],
     winner: '198.18.1.2',
     reason: 'cluster-list-length',
   },
   {
     name: 'lowest peer address',
-    routes: [i('198.18.1.9', { originatorId: '5.5.5.5' as never }, '1.1.1.1'), i('198.18.1.10', { originatorId: '5.5.5.5' as never }, '2.2.2.2')],
+    routes: [i('198.18.1.9', { originatorId: rid('5.5.5.5') }, '1.1.1.1'), i('198.18.1.10', { originatorId: rid('5.5.5.5') }, '2.2.2.2')],
     winner: '198.18.1.9',
     reason: 'peer-address',
   },
@@ -276,8 +276,8 @@ describe('bgp/rib decision process: property', () => {
               nextHop: `198.18.2.${r.peer}`,
               ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
               ...(r.med !== undefined ? { med: r.med } : {}),
-              ...(!ebgp && r.originator !== undefined ? { originatorId: r.originator as never } : {}),
-              ...(!ebgp && r.cluster > 0 ? { clusterList: Array.from({ length: r.cluster }, (_, k) => `7.7.7.${k}`) as never } : {}),
+              ...(!ebgp && r.originator !== undefined ? { originatorId: rid(r.originator) } : {}),
+              ...(!ebgp && r.cluster > 0 ? { clusterList: Array.from({ length: r.cluster }, (_, k) => rid(`7.7.7.${k}`)) } : {}),
             };
             return { id: `198.18.2.${r.peer}`, asn: peerAs, routerId: `9.9.9.${r.peer % 3}`, attrs };
           });

@@ -11,6 +11,8 @@ export const ROUTER_ID = parseRouterId('198.18.0.1');
 export const LOCAL_ADDR = '198.18.0.1';
 
 export const asn = (n: number) => parseAsn(n);
+export const rid = (s: string) => parseRouterId(s);
+export const ip = (s: string) => parseIpAddress(s);
 
 /** Attributes as tests write them: the next hop as plain text. */
 export type TestAttrs = Omit<PathAttributes, 'nextHop'> & { readonly nextHop?: string };
