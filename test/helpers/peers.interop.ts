@@ -238,7 +238,7 @@ describe('harness: real BGP daemons peer in namespaces', function () {
   }
 });
 
-describe('harness: exportStatic false', function () {
+describe('harness: exportStatic false, non-default ports', function () {
   this.timeout(60_000);
   before(function () {
     if (process.getuid?.() !== 0) this.skip();
@@ -261,6 +261,38 @@ describe('harness: exportStatic false', function () {
       assert.deepEqual((await frr.rib('ipv4')).map((r) => r.prefix), ['10.244.92.0/24'], 'FRR holds only its own route');
       assert.deepEqual(await frr.advertised('198.18.9.1', 'ipv4'), [], 'FRR advertises nothing');
       assert.deepEqual((await bird.rib('ipv4')).map((r) => r.prefix), ['10.244.91.0/24'], 'BIRD holds only its own route');
+    } finally {
+      for (const d of daemons) await d.stop();
+      await lab.teardown();
+    }
+  });
+
+  it('every daemon listens on and dials non-default TCP ports', async function () {
+    const lab = await Lab.create();
+    const daemons: BgpDaemon[] = [];
+    try {
+      const hub = await lab.addNamespace('ph');
+      await hub.ip(['link', 'add', 'br0', 'type', 'bridge']);
+      await hub.linkUp('br0');
+      const ns: Netns[] = [];
+      for (const i of [1, 2, 3, 4]) {
+        const n = await lab.addNamespace(`p${i}`);
+        await lab.veth({ ns: n, ifname: 'eth0', addresses: [`198.18.8.${i}/24`] }, { ns: hub, ifname: `v${i}` });
+        await hub.ip(['link', 'set', `v${i}`, 'master', 'br0']);
+        ns.push(n);
+      }
+      const [n1, n2, n3, n4] = ns as [Netns, Netns, Netns, Netns];
+      const ip = (i: number): string => `198.18.8.${i}`;
+      // BIRD :1791 <-> FRR :1792; ExaBGP dials BIRD :1791; FRR dials GoBGP :1794.
+      daemons.push(await Bird.start({ ns: n1, routerId: ip(1), asn: 65081, listenPort: 1791, neighbors: [{ address: ip(2), asn: 65082, port: 1792 }, { address: ip(3), asn: 65083, passive: true }] }));
+      daemons.push(await Frr.start({ ns: n2, routerId: ip(2), asn: 65082, listenPort: 1792, neighbors: [{ address: ip(1), asn: 65081, port: 1791 }, { address: ip(4), asn: 65084, port: 1794 }] }));
+      daemons.push(await Exabgp.start({ ns: n3, routerId: ip(3), asn: 65083, listenAddress: ip(3), neighbors: [{ address: ip(1), asn: 65081, port: 1791 }] }));
+      daemons.push(await Gobgp.start({ ns: n4, routerId: ip(4), asn: 65084, listenPort: 1794, neighbors: [{ address: ip(2), asn: 65082, passive: true }] }));
+      const [bird, , exa, gobgp] = daemons as [BgpDaemon, BgpDaemon, BgpDaemon, BgpDaemon];
+      await Promise.all([bird.waitEstablished(ip(2)), exa.waitEstablished(ip(1)), gobgp.waitEstablished(ip(2))]);
+      const listening = (await n1.exec('ss', ['-Htln'])).stdout;
+      assert.match(listening, /:1791\b/);
+      assert.doesNotMatch(listening, /:179\b/, 'BIRD also listens on 179');
     } finally {
       for (const d of daemons) await d.stop();
       await lab.teardown();

@@ -90,7 +90,7 @@ export class Exabgp extends DaemonBase {
       l.push(`neighbor ${n.address} {`, `  router-id ${s.routerId};`, `  local-as ${s.asn};`, `  peer-as ${n.asn};`, `  hold-time ${n.holdTime ?? 90};`);
       if (s.listenAddress !== undefined && familyOf(s.listenAddress) === familyOf(n.address)) l.push(`  local-address ${s.listenAddress};`);
       if (n.passive === true) l.push('  passive true;');
-      if (n.port !== undefined) l.push(`  peer-port ${n.port};`);
+      if (n.port !== undefined) l.push(`  connect ${n.port};`);
       if (n.password !== undefined) l.push(`  md5-password "${n.password}";`);
       if (n.multihop !== undefined) l.push(`  outgoing-ttl ${n.multihop};`);
       l.push(`  family { ${neighborFamilies(n).map((f) => `${f} unicast;`).join(' ')} }`);
