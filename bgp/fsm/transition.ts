@@ -7,7 +7,7 @@
 // §8.1.1 (optional attributes: PassiveTcpEstablishment, DelayOpen,
 // DampPeerOscillations, SendNOTIFICATIONwithoutOPEN), 6608 §3 (FSM error
 // subcodes), 4486 §4 (Cease subcodes), 9003 §2 (shutdown communication,
-// encoded by bgp/wire).
+// encoded by bgp/wire), 9687 §4.3 (send hold timer).
 //
 // Deliberate deviations, each cited where it happens:
 // - a NOTIFICATION received in OpenSent closes without answering with an
@@ -66,6 +66,9 @@ function fsmError(subcode: number): Notification {
 }
 
 const HOLD_EXPIRED: Notification = { code: ErrorCode.holdTimerExpired, subcode: 0, data: EMPTY };
+/** RFC 9687 §5: error code 8, Send Hold Timer Expired (not among bgp/wire's ErrorCode constants). */
+export const SEND_HOLD_TIMER_EXPIRED_CODE = 8;
+const SEND_HOLD_EXPIRED: Notification = { code: SEND_HOLD_TIMER_EXPIRED_CODE, subcode: 0, data: EMPTY };
 const COLLISION: Notification = { code: ErrorCode.cease, subcode: CeaseSubcode.connectionCollisionResolution, data: EMPTY };
 
 interface IdleOptions {
@@ -316,6 +319,10 @@ function connected(s: FsmState & { name: 'OpenSent' | 'OpenConfirm' | 'Establish
     case 'RouteRefreshMsg':
       if (n !== 'Established') break;
       return liveness(s, cfg, 'ROUTE-REFRESH received', false);
+    case 'SendHoldTimer_Expires':
+      if (n !== 'Established') break;
+      // RFC 9687 §4.3: the NOTIFICATION is best effort (the peer is not reading), then drop the connection
+      return toIdle(s, cfg, { reason: 'send hold timer expired: the peer stopped reading', notification: SEND_HOLD_EXPIRED, counter: 'increment', damp: true });
     case 'UpdateMsgErr':
       if (n !== 'Established') break;
       // RFC 4271 §6.3 / RFC 7606 §2: only session-reset UPDATE errors reach the FSM

@@ -2,6 +2,7 @@
 // the configuration the transition function reads. Pure data, no behaviour.
 // RFCs: 4271 §8.1 (events, timers, optional session attributes) and §8.2.2
 // (states), 6608 (FSM error subcodes), 9003 (shutdown communication),
+// 9687 (send hold timer event),
 // 6793 (4-octet AS in the OPEN), 6286 (BGP identifier).
 import type { Asn, RouterId } from '../types.ts';
 import type { OpenMessage } from '../wire/index.ts';
@@ -99,7 +100,8 @@ export type FsmEvent =
   | { readonly type: 'KeepAliveMsg' } // 26
   | { readonly type: 'UpdateMsg' } // 27
   | { readonly type: 'UpdateMsgErr'; readonly error: Notification; readonly detail?: string } // 28
-  | { readonly type: 'RouteRefreshMsg' }; // RFC 2918: liveness like an UPDATE
+  | { readonly type: 'RouteRefreshMsg' } // RFC 2918: liveness like an UPDATE
+  | { readonly type: 'SendHoldTimer_Expires' }; // 29, RFC 9687 §4.2: our output made no progress for SendHoldTime
 
 export type FsmEventType = FsmEvent['type'];
 

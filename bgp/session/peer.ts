@@ -6,7 +6,7 @@
 // RFCs: 4271 §6.8 (collision detection) and §8 (one FSM run per peer),
 // 4486 §4 (Cease subcodes: Connection Rejected, Collision Resolution),
 // 9003 (shutdown communication on stop), 5492 and 4760 §8 (the OPEN we send),
-// 6793 (AS_TRANS in My AS for a 4-octet ASN).
+// 6793 (AS_TRANS in My AS for a 4-octet ASN), 9687 (send hold time).
 import type { Socket } from 'node:net';
 import { resolveCollision } from '../fsm/collision.ts';
 import { adoptRun, hasConnection, secondaryState } from '../fsm/transition.ts';
@@ -47,6 +47,8 @@ export interface PeerConfig {
   readonly idleHoldMaxMs?: number;
   readonly sendNotificationWithoutOpen?: boolean;
   readonly clock?: Clock;
+  /** RFC 9687 SendHoldTime in seconds (default max(8 min, 2 x negotiated hold time)); 0 disables. */
+  readonly sendHoldTimeS?: number;
   /** RFC 4271 §10 timer jitter (default Math.random); null for exact timers (tests). */
   readonly jitter?: (() => number) | null;
 }
@@ -251,6 +253,7 @@ export class Peer {
       fsm: this.#fsm,
       clock: this.#clock,
       jitter: c.jitter === undefined ? Math.random : c.jitter,
+      sendHoldTimeS: c.sendHoldTimeS ?? null,
       localOpen: this.#open,
       endpoint: {
         host: this.remoteAddress,

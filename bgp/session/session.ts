@@ -79,6 +79,8 @@ export interface SessionOptions {
    * for exact timers (tests).
    */
   readonly jitter: (() => number) | null;
+  /** RFC 9687 SendHoldTime in seconds; null: max(8 min, 2 x negotiated hold time) (§6); 0: off. */
+  readonly sendHoldTimeS: number | null;
   /** Our OPEN; its hold time is replaced by the FSM's. */
   readonly localOpen: OpenMessage;
   /** Used by the connect effect. */
@@ -132,11 +134,16 @@ export class Session {
   #events: FsmEvent[] = [];
   #running = false;
   readonly #closing = new Set<Promise<void>>();
+  #sendHold: TimerHandle | null = null;
+  /** The next close is an abort: nothing more can be flushed (send hold expiry). */
+  #abortClose = false;
 
   constructor(opts: SessionOptions) {
     this.#opts = opts;
     this.state = opts.state;
     this.tx.setSource(() => opts.hooks.nextUpdate(this));
+    this.tx.onStall = () => this.#armSendHold();
+    this.tx.onFlow = () => this.#disarmSendHold();
     this.rx = new Receiver({
       frame: (frame) => this.#dispatch(frame),
       // RFC 4271 §6.1: header errors
@@ -257,6 +264,28 @@ export class Session {
     );
   }
 
+  /** RFC 9687 §4: the socket stopped taking data in Established: if it stays stuck for SendHoldTime, give up. */
+  #armSendHold(): void {
+    const n = this.state.name === 'Established' ? this.state.negotiated : null;
+    if (n === null || this.#sendHold !== null) return;
+    const seconds = this.#opts.sendHoldTimeS ?? Math.max(480, 2 * n.holdTimeS);
+    if (seconds <= 0) return;
+    this.#sendHold = this.#opts.clock.setTimer(seconds * 1000, () => {
+      this.#sendHold = null;
+      this.#abortClose = true;
+      try {
+        this.handle({ type: 'SendHoldTimer_Expires' });
+      } finally {
+        this.#abortClose = false;
+      }
+    });
+  }
+
+  #disarmSendHold(): void {
+    this.#sendHold?.cancel();
+    this.#sendHold = null;
+  }
+
   #up(negotiated: Negotiated): void {
     const peerOpen = this.peerOpen;
     const socket = this.#socket;
@@ -363,6 +392,11 @@ export class Session {
     this.#closing.add(done);
     if (!wasConnected) {
       socket.destroy();
+      return;
+    }
+    if (this.#abortClose) {
+      // RFC 9687 §4.3: the peer is not reading, so nothing would flush: reset (RST) and free the send buffer now
+      socket.resetAndDestroy();
       return;
     }
     socket.resume(); // a paused socket would never see the peer's FIN

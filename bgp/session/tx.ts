@@ -6,7 +6,8 @@
 // mark plus one message of UPDATEs, and a KEEPALIVE never waits for an UPDATE
 // backlog to be generated or queued in front of it.
 // RFCs: 4271 §4.4 and §10 (keepalives must keep flowing; UPDATEs count as
-// liveness at the receiver), 8654 §4 (message size bound).
+// liveness at the receiver), 8654 §4 (message size bound), 9687 (stall
+// signals feed the send hold timer).
 import type { Socket } from 'node:net';
 
 /** Produces the next encoded UPDATE to send, or null when there is nothing more for now. */
@@ -38,16 +39,25 @@ export class Transmitter {
   #enabled = false;
   #waitingDrain = false;
   #scheduled = false;
+  /** Called when the socket stops taking data (RFC 9687 send hold watchdog) and when it flows again. */
+  onStall: (() => void) | null = null;
+  onFlow: (() => void) | null = null;
   readonly #onDrain = (): void => {
     this.#waitingDrain = false;
+    this.onFlow?.();
     this.pump();
   };
+
+  #stalled(): void {
+    if (this.#waitingDrain) return;
+    this.#waitingDrain = true;
+    this.onStall?.();
+  }
 
   /** Starts writing to `socket`. */
   attach(socket: Socket): void {
     this.detach();
     this.#socket = socket;
-    this.#waitingDrain = false;
     socket.on('drain', this.#onDrain);
   }
 
@@ -56,6 +66,8 @@ export class Transmitter {
     this.#socket?.off('drain', this.#onDrain);
     this.#socket = null;
     this.#enabled = false;
+    if (this.#waitingDrain) this.onFlow?.();
+    this.#waitingDrain = false;
   }
 
   /** The UPDATE source; pulled only while enabled (Established) and the socket has room. */
@@ -80,7 +92,7 @@ export class Transmitter {
     this.stats.priorityMessages++;
     this.stats.bytes += message.length;
     // write() returning false only means "above the high-water mark": stop pulling UPDATEs until drain
-    if (!s.write(message)) this.#waitingDrain = true;
+    if (!s.write(message)) this.#stalled();
   }
 
   /** The attached socket's high-water mark: the bound on UPDATE bytes queued in userland (plus one message). */
@@ -105,8 +117,8 @@ export class Transmitter {
       this.stats.bytes += msg.length;
       budget -= msg.length;
       if (!s.write(msg)) {
-        this.#waitingDrain = true;
         this.stats.drainWaits++;
+        this.#stalled();
         return;
       }
     }

@@ -81,6 +81,7 @@ export const events = {
   UpdateMsg: { type: 'UpdateMsg' },
   UpdateMsgErr: { type: 'UpdateMsgErr', error: notif(3, 1) },
   RouteRefreshMsg: { type: 'RouteRefreshMsg' },
+  SendHoldTimer_Expires: { type: 'SendHoldTimer_Expires' },
 } as const satisfies Record<FsmEvent['type'], FsmEvent>;
 
 export type EventKey = keyof typeof events;

@@ -107,6 +107,7 @@ const rows: Row[] = [
   { from: 'established', event: events.NotifMsg, to: 'Idle', effects: ['stop:Hold', 'stop:Keepalive', 'down', 'close', 'release', 'counter:2', 'start:IdleHold:40000', 'backoff:80000'], reason: /peer sent NOTIFICATION 6\/2/ },
   { from: 'established', event: events.TcpConnectionConfirmed, to: 'Established', effects: [], reason: /collision detection/ },
   { from: 'established', event: events.DelayOpenTimer_Expires, to: 'Idle', effects: ['send:NOTIFICATION 5/0', 'stop:Hold', 'stop:Keepalive', 'down', 'close', 'release', 'counter:2', 'start:IdleHold:40000', 'backoff:80000'], reason: /unexpected DelayOpenTimer_Expires/ },
+  { from: 'established', event: events.SendHoldTimer_Expires, to: 'Idle', effects: ['send:NOTIFICATION 8/0', 'stop:Hold', 'stop:Keepalive', 'down', 'close', 'release', 'counter:2', 'start:IdleHold:40000', 'backoff:80000'], reason: /send hold timer expired/ },
   { from: 'established', event: events.OpenCollisionDump, to: 'Idle', effects: ['send:NOTIFICATION 6/7', 'stop:Hold', 'stop:Keepalive', 'down', 'close', 'release', 'counter:2', 'start:IdleHold:40000'], reason: /collision/ },
 ];
 

@@ -5,6 +5,7 @@
 // goes out ahead of A's unsent backlog, and everything arrives in order once
 // B's consumer resumes.
 import assert from 'node:assert/strict';
+import type { PeerConfig } from '../../../bgp/session/peer.ts';
 import type { UpdateMessage } from '../../../bgp/wire/index.ts';
 import { AS_A, AS_B, ID_A, ID_B, cleanup, makeSide, portOf, prefixOf, settle, updateSource, waitFor, type Side } from './harness.ts';
 
@@ -23,7 +24,7 @@ interface Flood {
   release: () => void;
 }
 
-async function flood(): Promise<Flood> {
+async function flood(aConfig: Partial<PeerConfig> = {}): Promise<Flood> {
   const received: string[] = [];
   const keepaliveAfter: number[] = [];
   const { promise, resolve: release } = Promise.withResolvers<void>();
@@ -44,7 +45,7 @@ async function flood(): Promise<Flood> {
   };
   let src: ReturnType<typeof updateSource> | null = null;
   const a = await makeSide(
-    { remoteAddress: '127.0.0.2', remotePort: portOf(b), localAddress: '127.0.0.1', localAsn: AS_A, peerAsn: AS_B, routerId: ID_A },
+    { remoteAddress: '127.0.0.2', remotePort: portOf(b), localAddress: '127.0.0.1', localAsn: AS_A, peerAsn: AS_B, routerId: ID_A, ...aConfig },
     {
       nextUpdate: (info) => {
         src ??= updateSource(info.capabilities.context, TOTAL, PER_MESSAGE);
@@ -139,5 +140,26 @@ describe('bgp/session backpressure over TCP', function () {
     // B read exactly the UPDATEs pulled before the KEEPALIVE, then the KEEPALIVE: not the whole backlog
     assert.equal(f.keepaliveAfter[0], pulledAtKeepalive);
     await waitFor(() => f.received.length === TOTAL, `all ${TOTAL} UPDATEs at B`, 15_000);
+  });
+
+  it('a peer that stops reading is dropped after the send hold time (RFC 9687), its KEEPALIVEs notwithstanding', async () => {
+    const f = await flood({ sendHoldTimeS: 30 });
+    await untilStalled(f);
+    // B keeps sending KEEPALIVEs (A reads them, so A's hold timer never expires) but never reads
+    for (let t = 3_000; t < 30_000; t += 3_000) {
+      await f.b.clock.advance(3_000);
+      await f.a.clock.advance(3_000);
+      assert.equal(f.a.peer.state, 'Established', `A at ${t} ms`);
+    }
+    await f.b.clock.advance(3_000);
+    await f.a.clock.advance(3_000);
+    await waitFor(() => f.a.downs.length === 1, 'A down on the send hold timer');
+    assert.match(f.a.downs[0]?.reason ?? '', /send hold timer expired/);
+    assert.equal(f.a.downs[0]?.sent?.code, 8);
+    // the connection was reset (RST), not left to flush: B's next write (a KEEPALIVE) finds it gone
+    await f.b.clock.advance(3_000);
+    await waitFor(() => f.b.downs.length === 1, 'B down');
+    assert.match(f.b.downs[0]?.reason ?? '', /TCP connection failed: .*(ECONNRESET|EPIPE)/);
+    assert.equal(f.b.peer.state, 'Idle');
   });
 });
