@@ -27,6 +27,8 @@ export interface ExportTarget {
   readonly source: Source;
   readonly role: PeerRole;
   readonly asn: Asn;
+  /** Our AS toward this peer (local-as), prepended toward eBGP. */
+  readonly localAsn: Asn;
   readonly nextHopSelf: boolean;
   readonly senderSideLoopCheck: boolean;
   readonly stripEbgpMed: boolean;
@@ -97,7 +99,7 @@ export function exportPath(src: Source, attrs: AttrSet, family: Family, t: Expor
     const { localPref: _lp, originatorId: _o, clusterList: _c, med, ...rest } = a;
     const keepMed = med !== undefined && !(t.stripEbgpMed && src.role === 'ebgp');
     return {
-      attributes: { ...rest, origin: a.origin ?? Origin.igp, asPath: prependAs(a.asPath, ctx.localAsn), ...(keepMed ? { med } : {}) },
+      attributes: { ...rest, origin: a.origin ?? Origin.igp, asPath: prependAs(a.asPath, t.localAsn), ...(keepMed ? { med } : {}) },
       nextHop: nh,
     };
   }

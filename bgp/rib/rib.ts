@@ -7,7 +7,7 @@
 // (LOCAL_PREF from eBGP ignored), §6.3 (NEXT_HOP and first-AS checks),
 // 4456 §8 (ORIGINATOR_ID / CLUSTER_LIST loop checks), 7606 §2
 // (treat-as-withdraw), 4724 §2 (End-of-RIB), 2918 (route refresh), 7911.
-import { FAMILIES, ipv4ToNumber, parseIpAddress, prefixFamily, type Family, type IpAddress, type Prefix } from '../types.ts';
+import { FAMILIES, ipv4ToNumber, parseIpAddress, prefixFamily, type Asn, type Family, type IpAddress, type Prefix } from '../types.ts';
 import { endOfRibFamily, isTreatAsWithdraw, Origin, updateRoutes, type NlriList, type PathAttributes, type UpdateMessage } from '../wire/index.ts';
 import { AdjOut } from './adj-out.ts';
 import { AttrInterner, pathContainsAs, type AttrSet } from './attr-set.ts';
@@ -15,7 +15,7 @@ import type { DecisionContext } from './best-path.ts';
 import { exportPath, type ExportContext, type ExportTarget } from './export.ts';
 import { bestOf, LocRib, multipathOf, reasonOf, type LocRibListener } from './loc-rib.ts';
 import { Dest, Source, type Entry, type Path } from './path.ts';
-import type { AdjInEntry, AdjOutEntry, BestPathChange, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PeerRole, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
+import type { AdjInEntry, AdjOutEntry, BestPathChange, FamilyCounters, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PeerRole, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
 import { entryView, lookupView, multipathViews, pathView } from './views.ts';
 
 interface PeerState {
@@ -31,6 +31,10 @@ interface PeerState {
   readonly prePolicy: Map<Family, Map<string, AttrSet>> | null;
   /** Our addresses on this session: a received NEXT_HOP equal to one is refused. */
   localAddresses: readonly string[];
+  /** Our AS toward this peer. */
+  readonly localAsn: Asn;
+  /** Per family: [received (cumulative), accepted (current)]. */
+  readonly fam: Map<Family, [number, number]>;
 }
 
 function canonical(address: string): string {
@@ -79,7 +83,8 @@ export class Rib implements LocRibListener {
   /** Registers a peer (before its session comes up). Throws when the id is taken. */
   addPeer(config: RibPeerConfig): void {
     if (this.#peers.has(config.id)) throw new Error(`peer ${config.id} already in the RIB`);
-    const role: PeerRole = config.role ?? (config.asn === this.config.localAsn ? 'ibgp' : 'ebgp');
+    const localAsn = config.localAsn ?? this.config.localAsn;
+    const role: PeerRole = config.role ?? (config.asn === localAsn ? 'ibgp' : 'ebgp');
     this.#peers.set(config.id, {
       config,
       src: new Source(config.id, 'peer', role, config.asn, null),
@@ -89,6 +94,8 @@ export class Rib implements LocRibListener {
       cache: new Map(),
       prePolicy: config.softReconfigIn === true ? new Map(FAMILIES.map((f) => [f, new Map()])) : null,
       localAddresses: [config.localNextHop4, config.localNextHop6].filter((a): a is IpAddress => a !== undefined),
+      localAsn,
+      fam: new Map(FAMILIES.map((f) => [f, [0, 0]])),
     });
   }
 
@@ -107,7 +114,11 @@ export class Rib implements LocRibListener {
   peerUp(id: string, info: RibSessionInfo): void {
     const p = this.#peer(id);
     this.#op(() => {
-      p.src.setRouterId(info.negotiated.peerId);
+      if (p.src.routerId !== info.negotiated.peerId) {
+        p.src.setRouterId(info.negotiated.peerId);
+        // exported attributes may carry it (ORIGINATOR_ID when reflecting): drop every cached export
+        for (const q of this.#peers.values()) q.cache = new Map();
+      }
       const local = canonical(info.localAddress);
       const local6 = local.includes(':');
       const c = p.config;
@@ -116,6 +127,7 @@ export class Rib implements LocRibListener {
         source: p.src,
         role: p.role,
         asn: c.asn,
+        localAsn: p.localAsn,
         nextHopSelf: c.nextHopSelf === true,
         senderSideLoopCheck: c.senderSideLoopCheck ?? true,
         stripEbgpMed: c.stripEbgpMed ?? true,
@@ -142,6 +154,7 @@ export class Rib implements LocRibListener {
       this.#dirty.delete(p);
       for (const m of p.prePolicy?.values() ?? []) m.clear();
       p.src.counters.accepted -= this.#loc.removeSource(p.src);
+      for (const f of p.fam.values()) f[1] = 0;
     });
   }
 
@@ -163,6 +176,7 @@ export class Rib implements LocRibListener {
       for (const [family, list] of announced) {
         na += list.prefixes.length;
         c.received += list.prefixes.length;
+        (p.fam.get(family) as [number, number])[0] += list.prefixes.length;
         const set = this.#intern(p, msg.attributes, family);
         const reject = set === null ? 'no-next-hop' : this.#check(p, set);
         if (reject !== null || set === null) {
@@ -193,7 +207,7 @@ export class Rib implements LocRibListener {
   /** Received-side checks; the reason the routes must be ignored, or null. */
   #check(p: PeerState, set: AttrSet): RejectReason | null {
     // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is not eligible
-    if (pathContainsAs(set.attributes, this.config.localAsn)) return 'as-loop';
+    if (pathContainsAs(set.attributes, this.config.localAsn) || pathContainsAs(set.attributes, p.localAsn)) return 'as-loop';
     // RFC 4456 §8: our ORIGINATOR_ID or our CLUSTER_ID in CLUSTER_LIST: a reflection loop
     if (set.originatorId === this.#routerIdNum) return 'originator-id';
     if (set.attributes.clusterList?.includes(this.#exportCtx.clusterId) === true) return 'cluster-loop';
@@ -207,13 +221,12 @@ export class Rib implements LocRibListener {
   #withdraw(p: PeerState, family: Family, list: NlriList): number {
     const pre = p.prePolicy?.get(family);
     const ids = list.pathIds;
-    const c = p.src.counters;
     const n = list.prefixes.length;
     for (let k = 0; k < n; k++) {
       const prefix = list.prefixes[k] as Prefix;
       const id = ids?.[k] ?? 0;
       pre?.delete(preKey(prefix, id));
-      if (this.#loc.remove(family, prefix, p.src, id)) c.accepted--;
+      if (this.#loc.remove(family, prefix, p.src, id)) this.#accepted(p, family, -1);
     }
     return n;
   }
@@ -231,11 +244,16 @@ export class Rib implements LocRibListener {
       const final = policy === undefined ? set : this.#imported(p, prefix, set);
       if (final === null) {
         c.rejected++;
-        if (this.#loc.remove(family, prefix, p.src, id)) c.accepted--;
+        if (this.#loc.remove(family, prefix, p.src, id)) this.#accepted(p, family, -1);
       } else if (this.#loc.upsert(family, prefix, p.src, id, final)) {
-        c.accepted++;
+        this.#accepted(p, family, 1);
       }
     }
+  }
+
+  #accepted(p: PeerState, family: Family, delta: number): void {
+    p.src.counters.accepted += delta;
+    (p.fam.get(family) as [number, number])[1] += delta;
   }
 
   #imported(p: PeerState, prefix: Prefix, set: AttrSet): AttrSet | null {
@@ -251,7 +269,6 @@ export class Rib implements LocRibListener {
     const p = this.#peer(id);
     if (p.prePolicy === null) return false;
     this.#op(() => {
-      const c = p.src.counters;
       for (const [family, m] of p.prePolicy as Map<Family, Map<string, AttrSet>>) {
         for (const [key, set] of m) {
           const hash = key.indexOf('#');
@@ -259,8 +276,8 @@ export class Rib implements LocRibListener {
           const pathId = hash < 0 ? 0 : Number(key.slice(hash + 1));
           const final = this.#imported(p, prefix, set);
           if (final === null) {
-            if (this.#loc.remove(family, prefix, p.src, pathId)) c.accepted--;
-          } else if (this.#loc.upsert(family, prefix, p.src, pathId, final)) c.accepted++;
+            if (this.#loc.remove(family, prefix, p.src, pathId)) this.#accepted(p, family, -1);
+          } else if (this.#loc.upsert(family, prefix, p.src, pathId, final)) this.#accepted(p, family, 1);
         }
       }
     });
@@ -417,6 +434,15 @@ export class Rib implements LocRibListener {
     return this.#peer(id).src.counters;
   }
 
+  /** A peer's prefix counts per family. */
+  familyCounters(id: string): FamilyCounters[] {
+    const p = this.#peer(id);
+    return FAMILIES.map((family) => {
+      const [received, accepted] = p.fam.get(family) as [number, number];
+      return { family, received, accepted, advertised: p.out?.advertised(family).size ?? 0 };
+    });
+  }
+
   /** Prefixes queued toward a peer and not yet pulled. */
   pendingCount(id: string): number {
     return this.#peer(id).out?.pendingCount ?? 0;
@@ -441,16 +467,30 @@ export class Rib implements LocRibListener {
     }
   }
 
+  /**
+   * Delivers batched events and pending notices. The RIB is consistent by
+   * now; a listener that throws does not stop the others, and the first
+   * error is rethrown once all have run.
+   */
   #flush(): void {
-    if (this.#changes.length > 0) {
-      const changes = this.#changes;
-      this.#changes = [];
-      for (const l of this.#listeners) l(changes);
-    }
+    let error: unknown = null;
+    const call = (f: () => void): void => {
+      try {
+        f();
+      } catch (e) {
+        error ??= e;
+      }
+    };
     if (this.#dirty.size > 0) {
       const dirty = [...this.#dirty];
       this.#dirty.clear();
-      for (const p of dirty) for (const cb of this.#pendingListeners) cb(p.config.id);
+      for (const p of dirty) for (const cb of this.#pendingListeners) call(() => cb(p.config.id));
     }
+    if (this.#changes.length > 0) {
+      const changes = this.#changes;
+      this.#changes = [];
+      for (const l of this.#listeners) call(() => l(changes));
+    }
+    if (error !== null) throw error;
   }
 }

@@ -94,7 +94,9 @@ export interface RibPeerConfig {
   /** The peer's key in every API: its address as configured (canonical text). */
   readonly id: string;
   readonly asn: Asn;
-  /** Default: 'ebgp' when asn differs from ours, else 'ibgp'. */
+  /** Our AS toward this peer (local-as override; default RibConfig.localAsn): prepended toward it, and a loop when seen in its paths. */
+  readonly localAsn?: Asn;
+  /** Default: 'ebgp' when asn differs from our (local) AS, else 'ibgp'. */
   readonly role?: PeerRole;
   /** Keep the pre-policy Adj-RIB-In for soft reconfiguration (default false). */
   readonly softReconfigIn?: boolean;
@@ -219,6 +221,17 @@ export interface PeerCounters {
   /** UPDATE messages received / built for the peer. */
   updatesIn: number;
   updatesOut: number;
+}
+
+/** Per-family prefix counts of a peer (as gobgp's neighbor view shows them). */
+export interface FamilyCounters {
+  readonly family: Family;
+  /** Prefixes announced by the peer (cumulative). */
+  readonly received: number;
+  /** Paths from the peer currently in the RIB. */
+  readonly accepted: number;
+  /** Prefixes currently advertised to the peer. */
+  readonly advertised: number;
 }
 
 /** The outcome of applying one UPDATE, for logging and tests. */
