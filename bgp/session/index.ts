@@ -8,3 +8,4 @@ export { Session, type Endpoint, type SessionHooks, type SessionInfo, type Sessi
 export { Transmitter, SOCKET_HIGH_WATER_MARK, type TxStats, type UpdateSource } from './tx.ts';
 export { Receiver, type ReceiverSink } from './rx.ts';
 export { realClock, type Clock, type TimerHandle } from './clock.ts';
+export { FsmTimers, EXPIRY } from './timers.ts';

@@ -9,7 +9,7 @@
 // becomes which event), 8654 §4 (max length after negotiation), 5492.
 import { connect as netConnect, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { transition } from '../fsm/transition.ts';
-import type { FsmConfig, FsmEvent, FsmResult, FsmState, Negotiated, Notification, TimerName } from '../fsm/types.ts';
+import type { FsmConfig, FsmEvent, FsmResult, FsmState, Negotiated, Notification } from '../fsm/types.ts';
 import {
   BgpError,
   DEFAULT_WIRE_CONTEXT,
@@ -31,6 +31,7 @@ import {
 } from '../wire/index.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { Receiver } from './rx.ts';
+import { EXPIRY, FsmTimers } from './timers.ts';
 import { SOCKET_HIGH_WATER_MARK, Transmitter } from './tx.ts';
 
 /** Where an outbound connection goes, and what it binds locally. */
@@ -95,16 +96,6 @@ export interface SessionStats {
   holdDeferred: number;
 }
 
-const EXPIRY: Record<TimerName, FsmEvent['type']> = {
-  ConnectRetry: 'ConnectRetryTimer_Expires',
-  Hold: 'HoldTimer_Expires',
-  Keepalive: 'KeepaliveTimer_Expires',
-  DelayOpen: 'DelayOpenTimer_Expires',
-  IdleHold: 'IdleHoldTimer_Expires',
-};
-
-const JITTERED: ReadonlySet<TimerName> = new Set<TimerName>(['Keepalive', 'ConnectRetry', 'IdleHold']);
-
 /** How long a closing socket may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 3_000;
 
@@ -129,7 +120,7 @@ export class Session {
   #connected = false;
   /** Bumped on every connect/attach/close: callbacks of an older socket are ignored. */
   #gen = 0;
-  readonly #timers = new Map<TimerName, TimerHandle>();
+  readonly #timers: FsmTimers;
   #ctx: WireContext = DEFAULT_WIRE_CONTEXT;
   #events: FsmEvent[] = [];
   #running = false;
@@ -141,6 +132,15 @@ export class Session {
   constructor(opts: SessionOptions) {
     this.#opts = opts;
     this.state = opts.state;
+    this.#timers = new FsmTimers(opts.clock, opts.jitter, (timer, ms) => {
+      // received messages still queued are liveness: re-arm instead of expiring (BIRD's leniency)
+      if (timer === 'Hold' && this.backlog > 0) {
+        this.stats.holdDeferred++;
+        this.#timers.start('Hold', ms);
+        return;
+      }
+      this.handle({ type: EXPIRY[timer] } as FsmEvent);
+    });
     this.tx.setSource(() => opts.hooks.nextUpdate(this));
     this.tx.onStall = () => this.#armSendHold();
     this.tx.onFlow = () => this.#disarmSendHold();
@@ -189,7 +189,6 @@ export class Session {
 
   /** Stops all timers and drops the socket without any FSM step (the Peer discards this session). */
   dispose(): void {
-    for (const t of this.#timers.values()) t.cancel();
     this.#timers.clear();
     this.#dropSocket();
     this.#release();
@@ -220,11 +219,10 @@ export class Session {
           this.tx.sendNow(encodeNotification({ type: 'notification', code: e.notification.code, subcode: e.notification.subcode, data: e.notification.data }));
           break;
         case 'startTimer':
-          this.#startTimer(e.timer, e.ms);
+          this.#timers.start(e.timer, e.ms);
           break;
         case 'stopTimer':
-          this.#timers.get(e.timer)?.cancel();
-          this.#timers.delete(e.timer);
+          this.#timers.stop(e.timer);
           break;
         case 'sessionUp':
           this.#up(e.negotiated);
@@ -242,26 +240,6 @@ export class Session {
       }
     }
     this.#opts.hooks.transition(this, event, from, result);
-  }
-
-  #startTimer(timer: TimerName, ms: number): void {
-    this.#timers.get(timer)?.cancel();
-    // RFC 4271 §10: jitter spreads keepalives and reconnects so peers do not move in lockstep
-    const random = this.#opts.jitter;
-    const due = random !== null && JITTERED.has(timer) ? Math.round(ms * (0.75 + 0.25 * random())) : ms;
-    this.#timers.set(
-      timer,
-      this.#opts.clock.setTimer(due, () => {
-        this.#timers.delete(timer);
-        // received messages still queued are liveness: re-arm instead of expiring (BIRD's leniency)
-        if (timer === 'Hold' && this.backlog > 0) {
-          this.stats.holdDeferred++;
-          this.#startTimer('Hold', ms);
-          return;
-        }
-        this.handle({ type: EXPIRY[timer] } as FsmEvent);
-      }),
-    );
   }
 
   /** RFC 9687 §4: the socket stopped taking data in Established: if it stays stuck for SendHoldTime, give up. */
