@@ -90,11 +90,16 @@ export interface Pulled {
   readonly sequence: string[];
 }
 
+/** Decodes one pulled UPDATE as the receiving peer would (its Rx = our Tx). */
+export function decodePulled(m: Uint8Array, wire: Partial<WireContext> = {}): UpdateMessage {
+  const tx = wireOf(wire);
+  const msg = decodeMessage(m, { ...tx, addPathRx: tx.addPathTx, extendedMessageRx: tx.extendedMessageTx });
+  if (msg.type !== 'update') throw new Error(`pulled a ${msg.type}`);
+  return msg;
+}
+
 /** Pulls every pending UPDATE of a peer and decodes it with the codec. */
 export function drain(rib: Rib, id: string, wire: Partial<WireContext> = {}): Pulled {
-  // the receiver's view: what we send with is what it decodes with
-  const tx = wireOf(wire);
-  const ctx: WireContext = { ...tx, addPathRx: tx.addPathTx, extendedMessageRx: tx.extendedMessageTx };
   const raw: Uint8Array[] = [];
   const updates: UpdateMessage[] = [];
   const eor: Family[] = [];
@@ -102,8 +107,7 @@ export function drain(rib: Rib, id: string, wire: Partial<WireContext> = {}): Pu
   for (let m = rib.nextUpdate(id); m !== null; m = rib.nextUpdate(id)) {
     raw.push(m);
     if (raw.length > 100_000) throw new Error('runaway UPDATE source');
-    const msg = decodeMessage(m, ctx);
-    if (msg.type !== 'update') throw new Error(`pulled a ${msg.type}`);
+    const msg = decodePulled(m, wire);
     const f = endOfRibFamily(msg);
     if (f !== null) {
       eor.push(f);
