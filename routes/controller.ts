@@ -1,33 +1,219 @@
-// The routes controller's contract stub. It takes part in the runtime (runs,
-// is supervised, syncs on events and periodically, reports health) but
-// programs nothing yet: its desired/apply parts land with issue #5.
-import type { Controller, ControllerContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
-import type { Logger } from '../src/obs/log.ts';
+// The routes controller (--run-router): runs podnet's BGP speaker for this
+// node, keeps its neighbours and originated pod CIDRs equal to what the Node
+// objects and flags ask for (routes/peering.ts; peers are added, changed and
+// removed at run time), and programs the learned best paths as kernel routes
+// of podnet's protocol number (routes/kernel.ts, routes/apply.ts), through the
+// VXLAN overlay for next hops outside the node's subnets. OnUpdate only marks
+// work; a best-path change asks for an incremental sync.
+import { isIP } from 'node:net';
+import { Speaker, parseAsn, parseIpAddress, parsePrefix, parseRouterId } from '../bgp/index.ts';
+import type { NeighborConfig, Prefix } from '../bgp/index.ts';
+import type { Reader } from '../src/k8s/store.ts';
 import type { ResourceName } from '../src/k8s/resources.ts';
-
-export interface RoutesControllerOptions {
-  readonly syncPeriodMs: number;
-}
+import type { V1Node } from '@kubernetes/client-node';
+import { MAIN_TABLE, NetlinkRouteTable, PODNET_RTPROT } from '../src/kernel/netlink/routes.ts';
+import type { RouteTable } from '../src/kernel/netlink/routes.ts';
+import { ensureTunnel, removeTunnels, syncTunnelPeers } from '../src/kernel/tunnel.ts';
+import type { Logger } from '../src/obs/log.ts';
+import type { Controller, ControllerContext, SyncContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
+import { applyRoutes, cleanupRoutes } from './apply.ts';
+import { desiredKernelRoutes } from './kernel.ts';
+import type { LearnedRoute } from './kernel.ts';
+import { desiredPeering } from './peering.ts';
+import type { DesiredPeering, PeeringOptions } from './peering.ts';
 
 export const routesWatches: readonly ResourceName[] = ['nodes', 'services', 'endpointslices'];
 
-export function createRoutesController(opts: RoutesControllerOptions): Controller {
+/** The kernel side, injectable so the controller runs in tests without root. */
+export interface RoutesKernel {
+  readonly routes: RouteTable;
+  /** Connected subnets of the node (its addresses with prefix length). */
+  localSubnets(): Promise<string[]>;
+  /** Creates/repairs the tunnel for an underlay family; returns its ifindex. */
+  ensureTunnel(family: 4 | 6, local: string): Promise<number>;
+  syncTunnelPeers(family: 4 | 6, peers: readonly string[]): Promise<void>;
+  removeTunnels(): Promise<void>;
+}
+
+export interface RoutesControllerOptions extends PeeringOptions {
+  readonly nodeName: string;
+  readonly syncPeriodMs: number;
+  readonly nodes: Reader<V1Node>;
+  readonly overlay: { readonly enabled: boolean; readonly type: 'subnet' | 'full' };
+  /** Hold time toward peers, seconds. */
+  readonly holdTimeS: number;
+  /** Kernel access; default: netlink and ip in the agent's network namespace. */
+  readonly kernel?: () => RoutesKernel;
+  /** Listen on these addresses instead of the node's (tests). */
+  readonly listenAddresses?: readonly string[];
+}
+
+export function realKernel(): RoutesKernel {
   return {
+    routes: new NetlinkRouteTable(),
+    localSubnets: async () => {
+      const { run } = await import('../src/kernel/exec.ts');
+      const out = JSON.parse((await run('ip', ['-j', 'addr', 'show'])).stdout) as { addr_info?: { local: string; prefixlen: number; scope: string }[] }[];
+      return out.flatMap((l) => (l.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`));
+    },
+    ensureTunnel: (family, local) => ensureTunnel({ netns: null }, { family, local, underlayMtu: 1500 }),
+    syncTunnelPeers: async (family, peers) => void (await syncTunnelPeers({ netns: null }, family, peers)),
+    removeTunnels: async () => void (await removeTunnels({ netns: null })),
+  };
+}
+
+function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number): NeighborConfig {
+  return {
+    address: parseIpAddress(p.address),
+    remoteAsn: parseAsn(p.asn),
+    port: p.port,
+    holdTimeS,
+    // Pod networks want fast (re)convergence: retry a failed connection after 5 s, not RFC 4271's 120 s.
+    connectRetryS: 5,
+    ...(p.localAddress !== null ? { localAddress: parseIpAddress(p.localAddress) } : {}),
+    ...(p.rrClient ? { routeReflectorClient: true } : {}),
+    ...(p.password !== '' ? { password: p.password } : {}),
+  };
+}
+
+export interface RoutesController extends Controller {
+  /** The running speaker (for the management API), or null before the first sync. */
+  speaker(): Speaker | null;
+}
+
+export function createRoutesController(opts: RoutesControllerOptions): RoutesController {
+  let speaker: Speaker | null = null;
+  let identity = '';
+  let kernel: RoutesKernel | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let ctxRef: ControllerContext | null = null;
+  let lastErrors = '';
+
+  async function ensureSpeaker(d: DesiredPeering, log: Logger): Promise<Speaker | null> {
+    if (d.localAsn === null || d.routerId === null) return null;
+    const id = `${d.localAsn}/${d.routerId}/${d.addresses.ipv4 ?? ''}/${d.addresses.ipv6 ?? ''}`;
+    if (speaker !== null && id === identity) return speaker;
+    if (speaker !== null) {
+      log.info({ from: identity, to: id }, 'BGP identity changed; restarting the speaker');
+      unsubscribe?.();
+      await speaker.stop('router identity changed');
+    }
+    const listen = opts.listenAddresses ?? [d.addresses.ipv4, d.addresses.ipv6].filter((a): a is string => a !== null);
+    const s = new Speaker({
+      asn: parseAsn(d.localAsn),
+      routerId: parseRouterId(d.routerId),
+      listen: { addresses: listen, port: opts.bgpPort },
+      log: (level, msg, fields) => log[level]({ ...fields, component: 'bgp' }, msg),
+    });
+    unsubscribe = s.onBestPathChange(() => ctxRef?.requestSync('incremental'));
+    await s.start();
+    speaker = s;
+    identity = id;
+    return s;
+  }
+
+  async function syncPeers(s: Speaker, d: DesiredPeering, log: Logger): Promise<number> {
+    let changed = 0;
+    const want = new Set<string>();
+    for (const p of d.peers) {
+      want.add(parseIpAddress(p.address));
+      try {
+        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS))) !== 'unchanged') changed++;
+      } catch (err) {
+        log.warn({ peer: p.address, err: err instanceof Error ? err.message : String(err) }, 'peer not configured');
+      }
+    }
+    for (const a of s.neighborAddresses()) {
+      if (!want.has(a)) {
+        await s.removeNeighbor(a);
+        changed++;
+      }
+    }
+    const prefixes = new Set<Prefix>(d.podCidrs.map((c) => parsePrefix(c, false)));
+    for (const o of s.originated()) {
+      if (!prefixes.has(o.prefix)) {
+        s.withdraw(o.prefix);
+        changed++;
+      }
+    }
+    const have = new Set(s.originated().map((o) => o.prefix));
+    for (const p of prefixes) {
+      if (!have.has(p)) {
+        s.originate({ prefix: p });
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  async function syncKernel(s: Speaker, d: DesiredPeering, log: Logger): Promise<{ programmed: number; changed: number }> {
+    const k = (kernel ??= (opts.kernel ?? realKernel)());
+    const learned: LearnedRoute[] = [];
+    for (const dest of s.rib()) {
+      const best = dest.paths.find((p) => p.best);
+      if (best === undefined || best.source === 'local') continue;
+      learned.push({ prefix: dest.prefix, nexthops: [best.nextHop] });
+    }
+    const tunnelIfindex: { ipv4: number | null; ipv6: number | null } = { ipv4: null, ipv6: null };
+    const subnets = await k.localSubnets();
+    if (opts.overlay.enabled) {
+      for (const [fam, local] of [[4, d.addresses.ipv4], [6, d.addresses.ipv6]] as const) {
+        if (local === null) continue;
+        const needs = learned.some((l) => l.nexthops.some((nh) => isIP(nh) === fam));
+        if (needs) tunnelIfindex[fam === 4 ? 'ipv4' : 'ipv6'] = await k.ensureTunnel(fam, local);
+      }
+    }
+    const want = desiredKernelRoutes(learned, { ownPrefixes: d.podCidrs, localSubnets: subnets, overlay: opts.overlay, tunnelIfindex });
+    for (const fam of [4, 6] as const) {
+      if (tunnelIfindex[fam === 4 ? 'ipv4' : 'ipv6'] !== null) await k.syncTunnelPeers(fam, want.tunnelPeers.filter((p) => isIP(p) === fam));
+    }
+    const res = await applyRoutes(k.routes, want.routes, PODNET_RTPROT, MAIN_TABLE);
+    for (const f of res.failed) log.warn(f, 'kernel route not programmed');
+    for (const sk of want.skipped) log.debug(sk, 'learned route not programmed');
+    if (res.failed.length > 0) throw new Error(`${res.failed.length} kernel route(s) failed; first: ${res.failed[0]?.error ?? ''}`);
+    return { programmed: want.routes.length, changed: res.replaced.length + res.deleted.length };
+  }
+
+  return {
+    speaker: () => speaker,
     name: 'routes',
     syncPeriodMs: opts.syncPeriodMs,
     watches: routesWatches,
     async run(ctx: ControllerContext): Promise<void> {
-      ctx.log.warn('the routes controller is a contract stub until issue #5 lands: it syncs but programs nothing');
+      ctxRef = ctx;
     },
-    onUpdate(): SyncKind {
-      return 'incremental';
+    onUpdate(e): SyncKind | null {
+      return e.kind === 'nodes' ? 'full' : null;
     },
-    async sync(): Promise<SyncReport> {
-      return { programmed: 0, changed: 0 };
+    async sync(_kind: SyncKind, ctx: SyncContext): Promise<SyncReport> {
+      const d = desiredPeering(opts.nodeName, opts.nodes.list(), opts);
+      const errs = d.errors.join('; ');
+      if (errs !== lastErrors) {
+        if (errs !== '') ctx.log.warn({ errors: d.errors }, 'node configuration problems (the rest is applied)');
+        lastErrors = errs;
+      }
+      const s = await ensureSpeaker(d, ctx.log);
+      if (s === null) throw new Error(`no BGP identity for node ${opts.nodeName}: ${errs}`);
+      const peersChanged = await syncPeers(s, d, ctx.log);
+      const k = await syncKernel(s, d, ctx.log);
+      return { programmed: k.programmed, changed: k.changed + peersChanged };
     },
-    async stop(): Promise<void> {},
+    async stop(): Promise<void> {
+      unsubscribe?.();
+      unsubscribe = null;
+      // Kernel routes stay: the data plane is left as it is.
+      await speaker?.stop('podnetd stopping');
+      speaker = null;
+      identity = '';
+      kernel?.routes.close();
+      kernel = null;
+    },
     async cleanup(log: Logger): Promise<void> {
-      log.info('routes: nothing to clean up (the controller programs nothing yet)');
+      const k = (opts.kernel ?? realKernel)();
+      const r = await cleanupRoutes(k.routes, PODNET_RTPROT, MAIN_TABLE);
+      await k.removeTunnels();
+      k.routes.close();
+      log.info({ routesDeleted: r.deleted.length, failed: r.failed.length }, 'routes: removed podnet routes and tunnels');
     },
   };
 }

@@ -4,15 +4,18 @@
 // SIGTERM/SIGINT leaving the data plane as it is. --cleanup-config runs every
 // controller's Cleanup and exits.
 import { hostname } from 'node:os';
-import { createFirewallController } from '../firewall/controller.ts';
-import { createRoutesController } from '../routes/controller.ts';
-import { createServicesController } from '../services/controller.ts';
+import { createFirewallController, firewallWatches } from '../firewall/controller.ts';
+import { createRoutesController, routesWatches } from '../routes/controller.ts';
+import type { RoutesController } from '../routes/controller.ts';
+import { createServicesController, servicesWatches } from '../services/controller.ts';
 import { startMgmtApi } from './api/server.ts';
 import type { MgmtApi } from './api/server.ts';
 import { UsageError, parseArgs, usage } from './config.ts';
 import type { Config } from './config.ts';
 import { Caches } from './k8s/caches.ts';
-import type { ResourceName } from './k8s/resources.ts';
+import type { ResourceName, ResourceTypes } from './k8s/resources.ts';
+import { Store } from './k8s/store.ts';
+import type { Reader } from './k8s/store.ts';
 import { KubeTransport, loadKubeConfig } from './k8s/transport.ts';
 import type { Transport } from './k8s/transport.ts';
 import { startObsServers } from './obs/http.ts';
@@ -30,9 +33,36 @@ export interface Io {
   readonly err: (s: string) => void;
 }
 
-export function buildControllers(cfg: Config): Controller[] {
+/** The caches the enabled controllers read. */
+export function cacheKinds(cfg: Config): ResourceName[] {
+  const kinds = [
+    ...(cfg.runRouter ? routesWatches : []),
+    ...(cfg.runFirewall ? firewallWatches : []),
+    ...(cfg.runServiceProxy ? servicesWatches : []),
+  ];
+  return [...new Set(kinds)];
+}
+
+export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: R) => Reader<ResourceTypes[R]>): Controller[] {
   const out: Controller[] = [];
-  if (cfg.runRouter) out.push(createRoutesController({ syncPeriodMs: cfg.routesSyncPeriod }));
+  if (cfg.runRouter) {
+    out.push(
+      createRoutesController({
+        nodeName: cfg.nodeName,
+        syncPeriodMs: cfg.routesSyncPeriod,
+        nodes: read('nodes'),
+        clusterAsn: cfg.clusterAsn,
+        nodesFullMesh: cfg.nodesFullMesh,
+        enableIbgp: cfg.enableIbgp,
+        bgpPort: cfg.bgpPort,
+        globalPeers: cfg.peers,
+        multihopTtl: 0,
+        routerId: cfg.routerId,
+        overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
+        holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
+      }),
+    );
+  }
   if (cfg.runFirewall) out.push(createFirewallController({ syncPeriodMs: cfg.iptablesSyncPeriod }));
   if (cfg.runServiceProxy) out.push(createServicesController({ syncPeriodMs: cfg.ipvsSyncPeriod }));
   return out;
@@ -50,10 +80,10 @@ export interface Agent {
 export async function startAgent(cfg: Config, log: Logger, transport?: Transport): Promise<Agent> {
   const clock = realClock;
   const metrics = createMetrics(version);
-  const controllers = buildControllers(cfg);
-  const kinds = [...new Set(controllers.flatMap((c) => c.watches))] as ResourceName[];
+  const kinds = cacheKinds(cfg);
   const tr = transport ?? new KubeTransport(loadKubeConfig({ kubeconfig: cfg.kubeconfig, master: cfg.master }));
   const caches = new Caches(kinds, tr, { clock, log: log.child({ component: 'k8s' }), metrics });
+  const controllers = buildControllers(cfg, (r) => caches.reader(r));
   const supervisor = new Supervisor(controllers, {
     clock,
     log,
@@ -118,7 +148,9 @@ export async function startAgent(cfg: Config, log: Logger, transport?: Transport
 
 async function cleanup(cfg: Config, log: Logger): Promise<number> {
   let failed = 0;
-  for (const c of buildControllers({ ...cfg, runRouter: true, runFirewall: true, runServiceProxy: true })) {
+  // Cleanup reads no cache: the controllers get empty ones.
+  const empty = <R extends ResourceName>(_r: R): Reader<ResourceTypes[R]> => new Store<ResourceTypes[R]>();
+  for (const c of buildControllers({ ...cfg, runRouter: true, runFirewall: true, runServiceProxy: true }, empty)) {
     try {
       await c.cleanup(log.child({ controller: c.name }));
     } catch (err) {

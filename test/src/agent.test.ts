@@ -60,6 +60,10 @@ describe('podnetd against the embedded API server', function () {
   it('serves /healthz, /metrics and the management socket, then stops on SIGTERM', async () => {
     const [hp, mp] = [await freePort(), await freePort()];
     const socket = join(dir, 'run', 'podnetd.sock');
+    // The node this agent runs on, on loopback: the routes controller starts its speaker
+    // there (no peers, so it programs no kernel route).
+    server.create('Node', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, spec: { podCIDRs: ['10.244.0.0/24'] } });
+    server.updateStatus('Node', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } });
     agent = spawn(process.execPath, [
       podnetd,
       `--kubeconfig=${server.kubeconfigPath}`,
@@ -69,6 +73,7 @@ describe('podnetd against the embedded API server', function () {
       '--metrics-addr=127.0.0.1',
       `--metrics-port=${mp}`,
       `--api-socket=${socket}`,
+      `--bgp-port=${await freePort()}`,
       '-v=1',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     agent.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -78,11 +83,18 @@ describe('podnetd against the embedded API server', function () {
       return r.status === 200 ? r.text() : undefined;
     });
     assert.equal(health, 'OK\n');
-    const verbose = (await (await fetch(`http://127.0.0.1:${hp}/healthz?verbose`)).json()) as {
+    type Verbose = {
       healthy: boolean;
-      controllers: { name: string; healthy: boolean; status: { syncs: number } }[];
+      controllers: { name: string; healthy: boolean; reason: string; status: { syncs: number } }[];
       caches: { resource: string; synced: boolean }[];
     };
+    let last: Verbose | undefined;
+    const verbose = await until('every controller to sync once', async () => {
+      last = (await (await fetch(`http://127.0.0.1:${hp}/healthz?verbose`)).json()) as Verbose;
+      return last.controllers.every((c) => c.status.syncs >= 1) ? last : undefined;
+    }).catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${JSON.stringify(last?.controllers)}\n${stderr}`);
+    });
     assert.equal(verbose.healthy, true);
     assert.deepEqual(verbose.controllers.map((c) => c.name), ['routes', 'firewall', 'services']);
     assert.ok(verbose.controllers.every((c) => c.healthy && c.status.syncs >= 1));

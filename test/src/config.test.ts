@@ -68,11 +68,14 @@ describe('podnetd flags', () => {
     bad(['--peer-router-ips=198.18.0.1', '--peer-router-asns=65001', '--peer-router-ports=1,2'], /--peer-router-ports has 2 item\(s\)/);
     bad(['--peer-router-ips=198.18.0.1', '--peer-router-asns=65001', '--peer-router-passwords=***'], /is not base64/);
     bad(['--metrics-path=metrics'], /must be a path starting with \//);
+    bad(['--overlay-encap=ipip'], /invalid value "ipip" for --overlay-encap: must be vxlan \(ipip and fou are not implemented yet\)/);
+    bad(['--router-id=1.2.3'], /--router-id: must be an IPv4 address or "generate"/);
+    bad(['--bgp-holdtime=2s'], /--bgp-holdtime: must be 0 or at least 3s/);
   });
 
   it('rejects unknown flags, stray arguments and missing values', () => {
     bad(['--no-such-flag'], /unknown flag --no-such-flag/);
-    bad(['--enable-overlay=true'], /unknown flag --enable-overlay/);
+    bad(['--enable-pod-egress=true'], /unknown flag --enable-pod-egress/);
     bad(['stray'], /unexpected argument "stray"/);
     bad(['--kubeconfig'], /flag --kubeconfig needs a value/);
   });
@@ -114,10 +117,5 @@ describe('podnetd process', () => {
     const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^podnetd \d+\.\d+\.\d+ \(node v26\./);
-  });
-  it('--cleanup-config runs every controller\'s Cleanup and exits 0 without needing an API server', () => {
-    const r = spawnSync(process.execPath, [bin, '--cleanup-config', '--master=http://127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
-    assert.equal(r.status, 0, r.stderr);
-    for (const c of ['routes', 'firewall', 'services']) assert.match(r.stderr, new RegExp(`"controller":"${c}".*nothing to clean up`));
   });
 });
