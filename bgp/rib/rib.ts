@@ -7,52 +7,23 @@
 // (LOCAL_PREF from eBGP ignored), §6.3 (NEXT_HOP and first-AS checks),
 // 4456 §8 (ORIGINATOR_ID / CLUSTER_LIST loop checks), 7606 §2
 // (treat-as-withdraw), 4724 §2 (End-of-RIB), 2918 (route refresh), 7911.
-import { FAMILIES, ipv4ToNumber, parseIpAddress, prefixFamily, type Asn, type Family, type IpAddress, type Prefix } from '../types.ts';
+import { FAMILIES, prefixFamily, type Family, type Prefix } from '../types.ts';
 import { endOfRibFamily, isTreatAsWithdraw, Origin, updateRoutes, type NlriList, type PathAttributes, type UpdateMessage } from '../wire/index.ts';
 import { AdjOut } from './adj-out.ts';
-import { AttrInterner, pathContainsAs, type AttrSet } from './attr-set.ts';
+import { AttrInterner, type AttrSet } from './attr-set.ts';
+import { checkReceived, nextHopOf, receivedAttributes } from './import.ts';
+import { bindSession, newPeerState, parsePreKey, preKey, type PeerState } from './peer-state.ts';
 import type { DecisionContext } from './best-path.ts';
-import { exportPath, type ExportContext, type ExportTarget } from './export.ts';
+import { exportPath, type ExportContext } from './export.ts';
 import { bestOf, LocRib, multipathOf, reasonOf, type LocRibListener } from './loc-rib.ts';
 import { Dest, Source, type Entry, type Path } from './path.ts';
-import type { AdjInEntry, AdjOutEntry, BestPathChange, FamilyCounters, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PeerRole, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
+import type { AdjInEntry, AdjOutEntry, BestPathChange, FamilyCounters, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
 import { entryView, lookupView, multipathViews, pathView } from './views.ts';
-
-interface PeerState {
-  readonly config: RibPeerConfig;
-  readonly src: Source;
-  readonly role: PeerRole;
-  /** Set while Established. */
-  out: AdjOut | null;
-  target: ExportTarget | null;
-  /** Per family: source attribute set -> (path source -> out set or null). */
-  cache: Map<Family, WeakMap<AttrSet, Map<Source, AttrSet | null>>>;
-  /** Pre-policy Adj-RIB-In (soft reconfiguration), key prefix or "prefix#pathId". */
-  readonly prePolicy: Map<Family, Map<string, AttrSet>> | null;
-  /** Our addresses on this session: a received NEXT_HOP equal to one is refused. */
-  localAddresses: readonly string[];
-  /** Our AS toward this peer. */
-  readonly localAsn: Asn;
-  /** Per family: [received (cumulative), accepted (current)]. */
-  readonly fam: Map<Family, [number, number]>;
-}
-
-function canonical(address: string): string {
-  const a = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-  try {
-    return parseIpAddress(a);
-  } catch {
-    return a;
-  }
-}
-
-const preKey = (prefix: Prefix, pathId: number): string => (pathId === 0 ? prefix : `${prefix}#${pathId}`);
 
 export class Rib implements LocRibListener {
   readonly config: RibConfig;
   readonly #ctx: DecisionContext;
   readonly #exportCtx: ExportContext;
-  readonly #routerIdNum: number;
   readonly #interner = new AttrInterner();
   readonly #outInterner = new AttrInterner();
   readonly #loc: LocRib;
@@ -73,7 +44,6 @@ export class Rib implements LocRibListener {
       igpCost: config.igpCost ?? null,
     };
     this.#exportCtx = { localAsn: config.localAsn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId, defaultLocalPref: config.defaultLocalPref ?? 100 };
-    this.#routerIdNum = ipv4ToNumber(config.routerId);
     this.#loc = new LocRib(this.#ctx, this);
     this.#local = new Source('local', 'local', 'local', config.localAsn, config.routerId);
   }
@@ -83,20 +53,7 @@ export class Rib implements LocRibListener {
   /** Registers a peer (before its session comes up). Throws when the id is taken. */
   addPeer(config: RibPeerConfig): void {
     if (this.#peers.has(config.id)) throw new Error(`peer ${config.id} already in the RIB`);
-    const localAsn = config.localAsn ?? this.config.localAsn;
-    const role: PeerRole = config.role ?? (config.asn === localAsn ? 'ibgp' : 'ebgp');
-    this.#peers.set(config.id, {
-      config,
-      src: new Source(config.id, 'peer', role, config.asn, null),
-      role,
-      out: null,
-      target: null,
-      cache: new Map(),
-      prePolicy: config.softReconfigIn === true ? new Map(FAMILIES.map((f) => [f, new Map()])) : null,
-      localAddresses: [config.localNextHop4, config.localNextHop6].filter((a): a is IpAddress => a !== undefined),
-      localAsn,
-      fam: new Map(FAMILIES.map((f) => [f, [0, 0]])),
-    });
+    this.#peers.set(config.id, newPeerState(config, this.config.localAsn));
   }
 
   /** Removes a peer and all its routes. */
@@ -119,23 +76,7 @@ export class Rib implements LocRibListener {
         // exported attributes may carry it (ORIGINATOR_ID when reflecting): drop every cached export
         for (const q of this.#peers.values()) q.cache = new Map();
       }
-      const local = canonical(info.localAddress);
-      const local6 = local.includes(':');
-      const c = p.config;
-      p.localAddresses = [local, c.localNextHop4, c.localNextHop6].filter((a): a is IpAddress => a !== undefined);
-      p.target = {
-        source: p.src,
-        role: p.role,
-        asn: c.asn,
-        localAsn: p.localAsn,
-        nextHopSelf: c.nextHopSelf === true,
-        senderSideLoopCheck: c.senderSideLoopCheck ?? true,
-        stripEbgpMed: c.stripEbgpMed ?? true,
-        localNextHop4: c.localNextHop4 ?? (local6 ? null : (local as IpAddress)),
-        localNextHop6: c.localNextHop6 ?? (local6 ? (local as IpAddress) : null),
-        wire: info.capabilities.context,
-      };
-      p.cache = new Map();
+      bindSession(p, info);
       const families = FAMILIES.filter((f) => info.capabilities.families.has(f));
       p.out = new AdjOut(info.capabilities.context, families, p.src.counters, (family, prefix) => this.#exportFor(p, family, prefix, bestOf(this.#loc.table(family).get(prefix))));
       for (const f of families) p.out.startFeed(f, this.#loc.table(f).keys(), true);
@@ -177,8 +118,9 @@ export class Rib implements LocRibListener {
         na += list.prefixes.length;
         c.received += list.prefixes.length;
         (p.fam.get(family) as [number, number])[0] += list.prefixes.length;
-        const set = this.#intern(p, msg.attributes, family);
-        const reject = set === null ? 'no-next-hop' : this.#check(p, set);
+        const nh = nextHopOf(msg.attributes, family);
+        const set = nh === null ? null : this.#interner.intern(receivedAttributes(msg.attributes, p.role), nh);
+        const reject = set === null ? 'no-next-hop' : checkReceived(set, p.check, this.#exportCtx);
         if (reject !== null || set === null) {
           rejectedBy = reject;
           c.rejected += list.prefixes.length;
@@ -190,32 +132,6 @@ export class Rib implements LocRibListener {
       c.withdrawn += nw;
       return { announced: na, withdrawn: nw, rejectedBy, endOfRib: null };
     });
-  }
-
-  #intern(p: PeerState, attributes: PathAttributes, family: Family): AttrSet | null {
-    const r = attributes.mpReach;
-    const nh = r !== undefined && r.family === family ? r.nextHop : family === 'ipv4-unicast' ? (attributes.nextHop ?? null) : null;
-    if (nh === null) return null;
-    // RFC 4271 §5.1.5: LOCAL_PREF from an external peer is ignored
-    if (p.role === 'ebgp' && attributes.localPref !== undefined) {
-      const { localPref: _lp, ...rest } = attributes;
-      return this.#interner.intern(rest, nh);
-    }
-    return this.#interner.intern(attributes, nh);
-  }
-
-  /** Received-side checks; the reason the routes must be ignored, or null. */
-  #check(p: PeerState, set: AttrSet): RejectReason | null {
-    // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is not eligible
-    if (pathContainsAs(set.attributes, this.config.localAsn) || pathContainsAs(set.attributes, p.localAsn)) return 'as-loop';
-    // RFC 4456 §8: our ORIGINATOR_ID or our CLUSTER_ID in CLUSTER_LIST: a reflection loop
-    if (set.originatorId === this.#routerIdNum) return 'originator-id';
-    if (set.attributes.clusterList?.includes(this.#exportCtx.clusterId) === true) return 'cluster-loop';
-    // RFC 4271 §6.3: NEXT_HOP must not be an address of ours
-    if (set.nextHop !== null && p.localAddresses.includes(set.nextHop)) return 'next-hop-self';
-    // RFC 4271 §6.3: from an external peer the leftmost AS must be the peer's
-    if (p.role === 'ebgp' && (p.config.enforceFirstAs ?? true) && set.firstAs !== p.config.asn) return 'first-as';
-    return null;
   }
 
   #withdraw(p: PeerState, family: Family, list: NlriList): number {
@@ -271,9 +187,7 @@ export class Rib implements LocRibListener {
     this.#op(() => {
       for (const [family, m] of p.prePolicy as Map<Family, Map<string, AttrSet>>) {
         for (const [key, set] of m) {
-          const hash = key.indexOf('#');
-          const prefix = (hash < 0 ? key : key.slice(0, hash)) as Prefix;
-          const pathId = hash < 0 ? 0 : Number(key.slice(hash + 1));
+          const [prefix, pathId] = parsePreKey(key);
           const final = this.#imported(p, prefix, set);
           if (final === null) {
             if (this.#loc.remove(family, prefix, p.src, pathId)) this.#accepted(p, family, -1);
@@ -410,8 +324,8 @@ export class Rib implements LocRibListener {
     const p = this.#peer(id);
     if (prePolicy) {
       for (const [key, set] of p.prePolicy?.get(family) ?? []) {
-        const hash = key.indexOf('#');
-        yield { prefix: (hash < 0 ? key : key.slice(0, hash)) as Prefix, pathId: hash < 0 ? 0 : Number(key.slice(hash + 1)), nextHop: set.nextHop, attributes: set.attributes };
+        const [prefix, pathId] = parsePreKey(key);
+        yield { prefix, pathId, nextHop: set.nextHop, attributes: set.attributes };
       }
       return;
     }
