@@ -68,6 +68,7 @@ function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number): 
     remoteAsn: parseAsn(p.asn),
     port: p.port,
     holdTimeS,
+    ...(p.passive ? { passive: true } : {}),
     // Pod networks want fast (re)convergence: retry a failed connection after 5 s, not RFC 4271's 120 s.
     connectRetryS: 5,
     ...(p.localAddress !== null ? { localAddress: parseIpAddress(p.localAddress) } : {}),
@@ -152,7 +153,9 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const dest of s.rib()) {
       const best = dest.paths.find((p) => p.best);
       if (best === undefined || best.source === 'local') continue;
-      learned.push({ prefix: dest.prefix, nexthops: [best.nextHop] });
+      const nh: string | null = best.nextHop;
+      if (nh === null) continue;
+      learned.push({ prefix: dest.prefix, nexthops: [nh] });
     }
     const tunnelIfindex: { ipv4: number | null; ipv6: number | null } = { ipv4: null, ipv6: null };
     const subnets = await k.localSubnets();

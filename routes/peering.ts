@@ -41,6 +41,29 @@ export interface DesiredPeer {
   readonly node: string | null;
   readonly rrClient: boolean;
   readonly multihopTtl: number | null;
+  /**
+   * Wait for the peer to connect. Between two podnet nodes only the one with
+   * the lower address connects, so the mesh never has connection collisions
+   * (which RFC 4271 §6.8 resolves with a race that can drop both sides).
+   */
+  readonly passive: boolean;
+}
+
+/** Orders two addresses of one family numerically. */
+export function compareAddresses(a: string, b: string): number {
+  const key = (x: string): string =>
+    isIP(x) === 4 ? x.split('.').map((o) => o.padStart(3, '0')).join('.') : expandV6(x);
+  const ka = key(a);
+  const kb = key(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function expandV6(x: string): string {
+  const [h = '', t = ''] = x.includes('::') ? x.split('::') : [x, ''];
+  const hs = h === '' ? [] : h.split(':');
+  const ts = t === '' ? [] : t.split(':');
+  const groups = x.includes('::') ? [...hs, ...Array<string>(8 - hs.length - ts.length).fill('0'), ...ts] : hs;
+  return groups.map((g) => g.padStart(4, '0')).join(':');
 }
 
 export interface DesiredPeering {
@@ -137,7 +160,7 @@ export function desiredPeering(selfName: string, nodes: readonly V1Node[], opts:
       if (other.rrClient !== null && !selfRR) continue; // and servers alone peer with clients
       peers.push({
         address: addr, asn: otherAsn, port: opts.bgpPort, password: '', localAddress: null, kind: 'node', node: name,
-        rrClient: selfRR && other.rrClient !== null, multihopTtl: null,
+        rrClient: selfRR && other.rrClient !== null, multihopTtl: null, passive: compareAddresses(selfPrimary, addr) > 0,
       });
     }
   }
@@ -149,7 +172,7 @@ export function desiredPeering(selfName: string, nodes: readonly V1Node[], opts:
       errors.push(`node ${selfName}: external peer ${p.address} is also a node; kept as a node peer`);
       continue;
     }
-    peers.push({ ...p, kind: 'external', node: null, rrClient: false, multihopTtl: opts.multihopTtl >= 2 ? opts.multihopTtl : null });
+    peers.push({ ...p, kind: 'external', node: null, rrClient: false, multihopTtl: opts.multihopTtl >= 2 ? opts.multihopTtl : null, passive: false });
   }
   peers.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return {

@@ -83,6 +83,17 @@ describe('routes: desired peering', () => {
     assert.deepEqual(d.addresses, { ipv4: '198.18.0.1', ipv6: 'fd00:18::1' });
     assert.deepEqual(d.podCidrs, ['10.244.0.0/24', 'fd00:244::/64']);
     assert.deepEqual(d.peers.map((p) => [p.address, p.asn, p.kind, p.node]), [['198.18.0.2', 64512, 'node', 'b'], ['198.18.0.3', 64512, 'node', 'c']]);
+    // Only the lower address connects: a connects to b and c; c waits for a and b.
+    assert.deepEqual(d.peers.map((p) => p.passive), [false, false]);
+    assert.deepEqual(desiredPeering('c', nodes, opts).peers.map((p) => [p.node, p.passive]), [['a', true], ['b', true]]);
+    assert.deepEqual(desiredPeering('b', nodes, opts).peers.map((p) => [p.node, p.passive]), [['a', true], ['c', false]]);
+  });
+
+  it('orders addresses numerically, not as text', async () => {
+    const { compareAddresses } = await import('../../routes/peering.ts');
+    assert.equal(compareAddresses('198.18.0.9', '198.18.0.10'), -1);
+    assert.equal(compareAddresses('fd00::a', 'fd00::9'), 1);
+    assert.equal(compareAddresses('fd00:0:0::1', 'fd00::1'), 0);
   });
 
   it('adds global external peers to every node, with multihop TTL', () => {
@@ -91,7 +102,7 @@ describe('routes: desired peering', () => {
       globalPeers: [{ ip: '198.18.255.1', asn: 65000, port: 179, password: 's' }],
       multihopTtl: 4,
     });
-    assert.deepEqual(d.peers.map((p) => [p.address, p.kind, p.password, p.multihopTtl]), [['198.18.0.2', 'node', '', null], ['198.18.255.1', 'external', 's', 4]]);
+    assert.deepEqual(d.peers.map((p) => [p.address, p.kind, p.password, p.multihopTtl, p.passive]), [['198.18.0.2', 'node', '', null, false], ['198.18.255.1', 'external', 's', 4, false]]);
   });
 
   it('uses the node peers annotation only without global peers', () => {
