@@ -2,7 +2,7 @@
 // (namespace, name, labels, IPs by family, node, container ports), namespaces
 // to their labels, everything sorted by key so compile output never depends on
 // input order. Pure. No RFCs; pod phases per the Kubernetes Pod API.
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import type { IpFamily } from '../src/kernel/iptables/model.ts';
 import type { Labels } from './selectors.ts';
@@ -116,4 +116,15 @@ export function buildView(
  */
 export function labelsOfNamespace(view: ClusterView, ns: string): Labels {
   return view.namespaceLabels.get(ns) ?? { 'kubernetes.io/metadata.name': ns };
+}
+
+/** Whether `ip` lies in `cidr` (same family only). Pure: BlockList is an in-memory matcher. */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const fam = cidrFamily(cidr);
+  if (fam === undefined || familyOf(ip) !== fam) return false;
+  const [net, len] = cidr.split('/');
+  const type = fam === 'inet' ? 'ipv4' : 'ipv6';
+  const bl = new BlockList();
+  bl.addSubnet(net ?? '', Number(len), type);
+  return bl.check(ip, type);
 }

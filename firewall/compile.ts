@@ -140,6 +140,8 @@ function podDirChain(pod: PodView, ip: string, dir: Direction, family: IpFamily,
 function unprogrammedChain(family: IpFamily, cidrs: readonly string[], opts: CompileOptions): Chain {
   const set = localPodsSet(family);
   const rules: Rule[] = [
+    // Only new connections wait for programming; replies (e.g. to the node's own connections) pass.
+    { matches: [{ kind: 'ctstate', states: ['ESTABLISHED', 'RELATED'] }], target: { kind: 'RETURN' }, comment: 'replies' },
     { matches: [{ kind: 'addrtype', dir: 'src', type: 'LOCAL' }], target: { kind: 'RETURN' }, comment: 'node traffic is not policed' },
   ];
   for (const cidr of cidrs) {

@@ -8,7 +8,7 @@
 import type { V1NetworkPolicy, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
 import type { Chain, IpFamily, Match, Rule } from '../src/kernel/iptables/model.ts';
 import type { IpSet, IpSetEntry } from '../src/kernel/ipset.ts';
-import { cidrFamily, labelsOfNamespace } from './cluster.ts';
+import { cidrContains, cidrFamily, labelsOfNamespace } from './cluster.ts';
 import type { ClusterView, PodView } from './cluster.ts';
 import { policyChain, ruleSet } from './names.ts';
 import { parsePolicyPort, resolveNamedPort } from './ports.ts';
@@ -94,6 +94,12 @@ function ingressPeers(r: V1NetworkPolicyIngressRule): readonly V1NetworkPolicyPe
   return (r as { from?: V1NetworkPolicyPeer[] }).from ?? (typed['_from'] as V1NetworkPolicyPeer[] | undefined);
 }
 
+function inBlock(peer: V1NetworkPolicyPeer, ip: string): boolean {
+  const block = peer.ipBlock;
+  if (block === undefined || !cidrContains(block.cidr, ip)) return false;
+  return !(block.except ?? []).some((ex) => cidrContains(ex, ip));
+}
+
 const podOwner = (p: PodView): string => `pod/${p.key}`;
 
 /**
@@ -140,6 +146,11 @@ export function compilePolicy(view: ClusterView, p: V1NetworkPolicy, dir: Direct
       }
       const entries = ipBlockEntries(peer, family);
       if (entries === undefined) return; // other family, invalid, or an empty peer: matches nothing here
+      // Pods inside the block are destinations a named port can resolve on.
+      for (const pod of view.pods) {
+        const ip = pod.ips[family];
+        if (ip !== undefined && inBlock(peer, ip)) peerPodsUnion.set(pod.key, pod);
+      }
       const setName = ruleSet('B', ns, name, dir, ri, pi, family);
       sets.push({ set: { name: setName, type: 'hash:net', family, entries }, owners: [owner] });
       peerMatches.push({ kind: 'set', name: setName, dirs: [peerDir] });
@@ -172,7 +183,8 @@ export function compilePolicy(view: ClusterView, p: V1NetworkPolicy, dir: Direct
         const setName = ruleSet('N', ns, name, dir, ri, 1000 + ki, family);
         sets.push({ set: { name: setName, type: 'hash:ip,port', family, entries }, owners: [owner, ...contributors] });
         const npMatch: Match = { kind: 'set', name: setName, dirs: ['dst', 'dst'] };
-        // Egress: the set already names the destination pods, so pod peers add nothing.
+        // Egress: the set already names the destination pods (selected, or inside
+        // an ipBlock peer), so the peers add nothing to the rule.
         const alts = dir === 'egress' ? [null] : peerAlternatives;
         for (const pm of alts) {
           rules.push({ matches: pm === null ? [npMatch] : [pm, npMatch], target: { kind: 'mark', value: ALLOW_MARK, mask: ALLOW_MARK }, comment });

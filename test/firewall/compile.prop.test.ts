@@ -56,11 +56,17 @@ function ipOf(p: V1Pod): string {
   return p.status?.podIP ?? '';
 }
 
+/** Only Running or Pending pods count (as peers, and as pods to police). */
+function live(p: V1Pod): boolean {
+  return p.status?.phase === 'Running' || p.status?.phase === 'Pending';
+}
+
 function refPeer(c: Cluster, polNs: string, peer: Peer, other: V1Pod): boolean {
   if (peer.ipBlock !== undefined) {
     return ipInCidr(ipOf(other), peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((e) => ipInCidr(ipOf(other), e));
   }
   if (peer.podSelector === undefined && peer.namespaceSelector === undefined) return false;
+  if (!live(other)) return false;
   const nsOk = peer.namespaceSelector === undefined ? ns(other) === polNs : refSelector(peer.namespaceSelector, c.nsLabels[ns(other)] ?? {});
   return nsOk && (peer.podSelector === undefined || refSelector(peer.podSelector, other.metadata?.labels ?? {}));
 }
@@ -70,6 +76,8 @@ function refPort(port: Port, dst: V1Pod, proto: string, dport: number): boolean 
   if (pr.toLowerCase() !== proto) return false;
   if (port.port === undefined) return true;
   if (typeof port.port === 'string') {
+    // A named port resolves only on a live pod (a finished pod's IP may be anyone's).
+    if (!live(dst)) return false;
     const cp = (dst.spec?.containers ?? []).flatMap((k) => k.ports ?? []).find((x) => x.name === port.port && (x.protocol ?? 'TCP') === pr);
     return cp !== undefined && cp.containerPort === dport;
   }
@@ -85,6 +93,7 @@ function types(p: V1NetworkPolicy): string[] {
 
 /** Does direction `dir` of `self` allow talking with `other`? */
 function refDirection(c: Cluster, self: V1Pod, other: V1Pod, dst: V1Pod, dir: 'Ingress' | 'Egress', proto: string, dport: number): boolean {
+  if (!live(self)) return true;
   const applying = c.policies.filter(
     (p) => p.metadata?.namespace === ns(self) && refSelector(p.spec?.podSelector ?? {}, self.metadata?.labels ?? {}) && types(p).includes(dir),
   );
@@ -162,10 +171,11 @@ const podArb = fc.record({
   labels: labelsArb,
   http: fc.constantFrom(undefined, 80, 85, 8080),
   dns: fc.boolean(),
+  phase: fc.constantFrom('Running', 'Running', 'Running', 'Pending', 'Succeeded'),
 });
 
 const clusterArb = fc.record({
-  pods: fc.array(podArb, { minLength: 1, maxLength: 6 }),
+  pods: fc.array(podArb, { minLength: 1, maxLength: 7 }),
   nsA: labelsArb,
   nsB: labelsArb,
   policies: fc.array(policyArb, { maxLength: 3 }),
@@ -180,6 +190,7 @@ function build(g: ClusterGen): { input: FirewallInput; cluster: Cluster } {
       node: p.local ? 'node-a' : 'node-b',
       ip: `10.244.${p.local ? 1 : 2}.${10 + i}`,
       labels: { ...p.labels },
+      phase: p.phase,
       ports: [
         ...(p.http !== undefined ? [{ name: 'http', containerPort: p.http }] : []),
         ...(p.dns ? [{ name: 'dns', containerPort: 53, protocol: 'UDP' }] : []),

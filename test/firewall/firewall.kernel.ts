@@ -40,7 +40,9 @@ async function connect(from: Netns, proto: 'tcp' | 'udp', host: string, port: nu
   return r.stdout.trim();
 }
 
-function cluster(otherAllowed: boolean): FirewallInput {
+const D = '10.244.1.13';
+
+function cluster(otherAllowed: boolean, opts: { defaultDeny?: boolean; withD?: boolean } = {}): FirewallInput {
   const peers: unknown[] = [{ podSelector: { matchLabels: { role: 'client' } } }];
   if (otherAllowed) peers.push({ podSelector: { matchLabels: { role: 'other' } } });
   return {
@@ -52,7 +54,9 @@ function cluster(otherAllowed: boolean): FirewallInput {
       pod('b', { ip: B, labels: { app: 'web' }, ports: [{ name: 'http', containerPort: 8080 }] }),
       pod('c', { ip: C, labels: { role: 'other' } }),
       pod('remote', { ip: REMOTE, node: 'node-b', labels: { role: 'client' } }),
+      ...(opts.withD === true ? [pod('d', { ip: D })] : []),
     ],
+    ...(opts.defaultDeny === true ? { options: { defaultDeny: true } } : {}),
     policies: [
       policy('web-in', 'default', {
         podSelector: { matchLabels: { app: 'web' } },
@@ -82,6 +86,7 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
   let pb: Netns;
   let pc: Netns;
   let ext: Netns;
+  let pd: Netns;
 
   before(async () => {
     lab = await Lab.create();
@@ -90,11 +95,12 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     pb = await lab.addNamespace('pb');
     pc = await lab.addNamespace('pc');
     ext = await lab.addNamespace('ext', { forwarding: true });
+    pd = await lab.addNamespace('pd');
     await node.ip(['link', 'add', 'br0', 'type', 'bridge']);
     await node.addAddress('br0', '10.244.1.1/24');
     await node.linkUp('br0');
     await node.sysctl('net.bridge.bridge-nf-call-iptables', '1');
-    for (const [ns, ip, ifname] of [[pa, A, 'vpa'], [pb, B, 'vpb'], [pc, C, 'vpc']] as const) {
+    for (const [ns, ip, ifname] of [[pa, A, 'vpa'], [pb, B, 'vpb'], [pc, C, 'vpc'], [pd, D, 'vpd']] as const) {
       await lab.veth({ ns, ifname: 'eth0', addresses: [`${ip}/24`] }, { ns: node, ifname });
       await node.ip(['link', 'set', ifname, 'master', 'br0']);
       await ns.ip(['route', 'add', 'default', 'via', '10.244.1.1']);
@@ -106,6 +112,7 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     const servers = [
       pa.spawnNode('srv-a', probe, ['serve', '8080']), pb.spawnNode('srv-b', probe, ['serve', '8080,9090,5353']), pc.spawnNode('srv-c', probe, ['serve', '8080']),
       node.spawnNode('srv-node', probe, ['serve', '8081']),
+      pd.spawnNode('srv-d', probe, ['serve', '8080']),
     ];
     for (const s of servers) await waitFor(`${s.name} ready`, () => s.log().includes('ready'), { timeoutMs: 10_000 });
   });
@@ -174,6 +181,26 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     assert.deepEqual(again.ipsetWrite.write, []);
     await apply(node, again);
     assert.equal(await ownedState(node), before);
+  });
+
+  it('default deny: a local pod whose chain is not programmed yet is rejected both ways, until it is', async () => {
+    assert.equal(await connect(pd, 'tcp', C, 8080), 'ok', 'd is unrestricted before default deny');
+    let next = compileFirewall(cluster(true, { defaultDeny: true }));
+    await apply(node, planFirewall(next, applied));
+    applied = next;
+    assert.equal(await connect(pd, 'tcp', C, 8080), 'refused', 'from an unprogrammed pod');
+    assert.equal(await connect(pc, 'tcp', D, 8080), 'refused', 'to an unprogrammed pod');
+    assert.equal(await connect(ext, 'tcp', D, 8080), 'refused', 'routed to an unprogrammed pod');
+    assert.equal(await connect(pc, 'tcp', A, 8080), 'ok', 'programmed pods are unaffected');
+    assert.equal(await connect(node, 'tcp', D, 8080), 'ok', 'the node still reaches it');
+    next = compileFirewall(cluster(true, { defaultDeny: true, withD: true }));
+    const plan = planFirewall(next, applied);
+    assert.deepEqual(plan.iptables, [], 'programming a pod no policy selects only adds it to the local-pods set');
+    assert.deepEqual(plan.ipsetWrite.write.map((s) => s.name), ['PODNET-LOCAL-PODS4']);
+    await apply(node, plan);
+    applied = next;
+    assert.equal(await connect(pd, 'tcp', C, 8080), 'ok');
+    assert.equal(await connect(pc, 'tcp', D, 8080), 'ok');
   });
 
   it('removing everything leaves no chain, jump or set behind', async () => {

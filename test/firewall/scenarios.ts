@@ -302,6 +302,8 @@ export const scenarios: readonly Scenario[] = [
       { packet: fwd(OTHER, CLIENT, 80), verdict: 'continue', why: 'programmed, unselected pods are unrestricted' },
       { packet: { ...fwd(OTHER, GW, 53, 'udp'), hook: 'INPUT' }, verdict: 'continue', why: 'pods reach the node on its pod-CIDR gateway' },
       { packet: { ...fwd(NODE_IP, '10.244.1.99', 80), hook: 'OUTPUT' }, verdict: 'continue', why: 'node traffic is not policed' },
+      { packet: { ...fwd('10.244.1.99', GW, 80), hook: 'INPUT', ct: 'ESTABLISHED' }, verdict: 'continue', why: "replies to the node's connections pass" },
+      { packet: { ...fwd('10.244.1.99', GW, 80), hook: 'INPUT' }, verdict: 'deny', why: 'new connections from an unprogrammed pod to the node wait' },
       { packet: fwd(OTHER, WEB, 8080), verdict: 'deny', why: 'policies still apply' },
     ],
   },

@@ -25,11 +25,18 @@ function checkChainName(name: string): string {
   return name;
 }
 
-/** Quotes free text for iptables-restore: no quotes, backslashes or control characters survive. */
+/**
+ * Quotes free text for iptables-restore the way iptables-save prints it back
+ * (xtables_save_string): bare when it is only [A-Za-z0-9_-], else in double
+ * quotes. Quote characters and backslashes (which save would escape) become
+ * `_`, control characters a space; clamped to `maxBytes` of UTF-8.
+ */
 export function quote(text: string, maxBytes: number): string {
-  let clean = [...text.replace(/["\\]/g, "'")].map((ch) => (ch.charCodeAt(0) < 0x20 || ch === '\u007f' ? ' ' : ch)).join('');
+  let clean = [...text]
+    .map((ch) => (ch === '"' || ch === "'" || ch === '\\' ? '_' : ch.charCodeAt(0) < 0x20 || ch === '\u007f' ? ' ' : ch))
+    .join('');
   while (Buffer.byteLength(clean, 'utf8') > maxBytes) clean = clean.slice(0, -1);
-  return `"${clean}"`;
+  return /^[A-Za-z0-9_-]+$/.test(clean) ? clean : `"${clean}"`;
 }
 
 function hex(n: number): string {
@@ -54,10 +61,10 @@ function renderMatch(m: Match, family: IpFamily): string {
     case 'addrtype':
       return `-m addrtype --${m.dir}-type ${m.type}`;
     case 'proto': {
-      const base = `-p ${m.proto} -m ${m.proto}`;
-      if (m.dport === undefined) return `-p ${m.proto}`;
+      // `-p` itself is printed with the core fields (renderRule); here only the port module.
+      if (m.dport === undefined) return '';
       const to = m.dport.to !== undefined && m.dport.to !== m.dport.from ? `:${m.dport.to}` : '';
-      return `${base} --dport ${m.dport.from}${to}`;
+      return `-m ${m.proto} --dport ${m.dport.from}${to}`;
     }
     case 'set':
       return `-m set ${m.negate === true ? '! ' : ''}--match-set ${m.name} ${m.dirs.join(',')}`;
@@ -65,9 +72,11 @@ function renderMatch(m: Match, family: IpFamily): string {
       return `-m conntrack --ctstate ${ctOrder.filter((s) => m.states.includes(s)).join(',')}`;
     case 'mark':
       return `-m mark ${m.negate === true ? '! ' : ''}--mark ${hex(m.value)}/${hex(m.mask)}`;
-    case 'limit':
-      // iptables-save omits the default burst (5).
-      return `-m limit --limit ${m.perMinute}/min${m.burst === 5 ? '' : ` --limit-burst ${m.burst}`}`;
+    case 'limit': {
+      // iptables-save prints whole per-second rates per second, and omits the default burst (5).
+      const rate = m.perMinute % 60 === 0 ? `${m.perMinute / 60}/sec` : `${m.perMinute}/min`;
+      return `-m limit --limit ${rate}${m.burst === 5 ? '' : ` --limit-burst ${m.burst}`}`;
+    }
   }
 }
 
@@ -92,8 +101,18 @@ function renderTarget(t: Target, family: IpFamily): string {
 /** The rule body after `-A CHAIN`: matches in canonical order, comment, target. */
 export function renderRule(r: Rule, family: IpFamily): string {
   const parts: string[] = [];
+  // Core fields first, in iptables-save's order: -s, -d, -p; then match modules.
+  for (const dir of ['src', 'dst'] as const) {
+    for (const m of r.matches) if (m.kind === 'addr' && m.dir === dir) parts.push(renderMatch(m, family));
+  }
+  for (const m of r.matches) if (m.kind === 'proto') parts.push(`-p ${m.proto}`);
   for (const kind of matchOrder) {
-    for (const m of r.matches) if (m.kind === kind) parts.push(renderMatch(m, family));
+    if (kind === 'addr') continue;
+    for (const m of r.matches) {
+      if (m.kind !== kind) continue;
+      const text = renderMatch(m, family);
+      if (text !== '') parts.push(text);
+    }
   }
   // The comment goes last among matches so it never changes match identity.
   if (r.comment !== undefined) parts.push(`-m comment --comment ${quote(r.comment, 255)}`);

@@ -22,12 +22,13 @@ describe('src/kernel/iptables/render', () => {
     };
     assert.equal(
       renderRule(r, 'inet'),
-      '! -d 10.0.0.0/8 -s 10.1.0.1/32 -m addrtype --src-type LOCAL -p sctp -m sctp --dport 100:200 -m set --match-set S1 dst,dst ' +
+      '-s 10.1.0.1/32 ! -d 10.0.0.0/8 -p sctp -m addrtype --src-type LOCAL -m sctp --dport 100:200 -m set --match-set S1 dst,dst ' +
         '-m conntrack --ctstate RELATED,ESTABLISHED -m mark ! --mark 0x10000/0x10000 -m limit --limit 10/min ' +
         '-m comment --comment "all of them" -j RETURN',
     );
     const reversed = { ...r, matches: r.matches.toReversed() };
-    assert.equal(renderRule(reversed, 'inet').replace('-s 10.1.0.1/32 ', ''), renderRule(r, 'inet').replace('-s 10.1.0.1/32 ', ''));
+    assert.equal(renderRule(reversed, 'inet'), renderRule(r, 'inet'));
+    assert.match(renderRule({ matches: [{ kind: 'limit', perMinute: 120, burst: 5 }], target: { kind: 'DROP' } }, 'inet'), /--limit 2\/sec -j DROP/);
     assert.match(renderRule({ matches: [{ kind: 'addr', dir: 'src', cidr: 'fd00::1' }], target: { kind: 'REJECT' } }, 'inet6'), /^-s fd00::1\/128 -j REJECT --reject-with icmp6-port-unreachable$/);
     assert.match(renderRule({ matches: [{ kind: 'limit', perMinute: 3, burst: 9 }], target: { kind: 'DROP' } }, 'inet'), /--limit 3\/min --limit-burst 9 -j DROP/);
   });
@@ -41,8 +42,8 @@ describe('src/kernel/iptables/render', () => {
     assert.equal(t({ kind: 'REJECT', with: 'icmp-admin-prohibited' }), '-j REJECT --reject-with icmp-admin-prohibited');
     assert.equal(t({ kind: 'jump', chain: 'PODNET-X' }), '-j PODNET-X');
     assert.equal(t({ kind: 'mark', value: 0, mask: 0x10000 }), '-j MARK --set-xmark 0x0/0x10000');
-    assert.equal(t({ kind: 'nflog', group: 100, prefix: 'x' }), '-j NFLOG --nflog-prefix "x" --nflog-group 100');
-    assert.equal(t({ kind: 'nflog', group: 0, prefix: 'x' }), '-j NFLOG --nflog-prefix "x"');
+    assert.equal(t({ kind: 'nflog', group: 100, prefix: 'x y' }), '-j NFLOG --nflog-prefix "x y" --nflog-group 100');
+    assert.equal(t({ kind: 'nflog', group: 0, prefix: 'x' }), '-j NFLOG --nflog-prefix x');
     assert.equal(renderRule({ matches: [{ kind: 'proto', proto: 'udp' }], target: { kind: 'ACCEPT' } }, 'inet'), '-p udp -j ACCEPT');
     assert.equal(
       renderRule({ matches: [{ kind: 'proto', proto: 'tcp', dport: { from: 80, to: 80 } }], target: { kind: 'ACCEPT' } }, 'inet'),
@@ -57,7 +58,7 @@ describe('src/kernel/iptables/render', () => {
     assert.ok(Buffer.byteLength(prefix) <= 63);
     assert.equal(
       renderRule({ matches: [], target: { kind: 'ACCEPT' }, comment: 'a "quoted"\nline\\' }, 'inet'),
-      `-m comment --comment "a 'quoted' line'" -j ACCEPT`,
+      `-m comment --comment "a _quoted_ line_" -j ACCEPT`,
     );
   });
 
@@ -88,9 +89,9 @@ describe('src/kernel/iptables/render', () => {
         '-A PODNET-A -j ACCEPT',
         '-A PODNET-A -j DROP',
         '-A PODNET-B -j PODNET-A',
-        '-D OUTPUT -m comment --comment "podnet" -j PODNET-OLD',
-        '-I FORWARD 1 -m comment --comment "podnet" -j PODNET-A',
-        '-I INPUT 1 -m comment --comment "podnet" -j PODNET-B',
+        '-D OUTPUT -m comment --comment podnet -j PODNET-OLD',
+        '-I FORWARD 1 -m comment --comment podnet -j PODNET-A',
+        '-I INPUT 1 -m comment --comment podnet -j PODNET-B',
         '-X PODNET-OLD',
         'COMMIT',
         '',
