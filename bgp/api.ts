@@ -30,14 +30,26 @@ export interface LastErrorView {
   readonly notification: NotificationView | null;
 }
 
-/** Per-family route counters of one neighbour. */
+/** Per-family route counts of one neighbour (current). */
 export interface PrefixCountersView {
   readonly family: Family;
-  /** Paths in the Adj-RIB-In (received and not withdrawn). */
-  readonly received: number;
-  /** Of those, the paths that passed import checks (loop detection, next hop). */
+  /** Paths from the neighbour in the RIB (passed the received-side checks). */
   readonly accepted: number;
-  /** Paths in the Adj-RIB-Out (advertised to the peer). */
+  /** Paths in the Adj-RIB-Out (advertised to the neighbour). */
+  readonly advertised: number;
+}
+
+/** Route counters of one neighbour over all families. */
+export interface RouteCountersView {
+  /** Announcements received (cumulative NLRI count; gobgp's #Received). */
+  readonly received: number;
+  /** Paths currently accepted (gobgp's #Accepted). */
+  readonly accepted: number;
+  /** Announcements refused by the received-side checks (AS loop, first AS, next hop, RFC 4456 loops; cumulative). */
+  readonly rejected: number;
+  /** Withdrawals received (cumulative). */
+  readonly withdrawn: number;
+  /** Paths currently advertised. */
   readonly advertised: number;
 }
 
@@ -99,6 +111,7 @@ export interface NeighborView {
   readonly establishedAt: number | null;
   readonly session: SessionView | null;
   readonly messages: MessageCountersView;
+  readonly routes: RouteCountersView;
   readonly prefixes: readonly PrefixCountersView[];
   readonly lastError: LastErrorView | null;
 }
@@ -114,7 +127,8 @@ export interface PathView {
   readonly family: Family;
   /** 'local' for routes this speaker originates, else the neighbour's address. */
   readonly source: string;
-  readonly nextHop: string;
+  /** null for a local route without a configured next hop (next hop self toward every neighbour). */
+  readonly nextHop: string | null;
   readonly asPath: readonly AsPathSegmentView[];
   readonly origin: 'igp' | 'egp' | 'incomplete';
   readonly med: number | null;
@@ -123,13 +137,19 @@ export interface PathView {
   readonly communities: readonly string[];
   /** RFC 8092 large communities as "global:local1:local2". */
   readonly largeCommunities: readonly string[];
-  /** Seconds since the path was received or originated. */
-  readonly ageS: number;
+  /** Seconds since the path was received or originated (null when unknown). */
+  readonly ageS: number | null;
   /** The Loc-RIB's choice for this prefix (only in global RIB views). */
   readonly best: boolean;
-  /** Valid for selection (passed import checks); invalid paths appear only in adj-in. */
+  /** In the ECMP set of the prefix (the best path included). */
+  readonly multipath: boolean;
+  /** Eligible for selection (false: next hop unreachable, RFC 4271 §9.1.2.1). */
   readonly valid: boolean;
-  /** Why the best path beat the runner-up (RFC 4271 §9.1.2.2 step), only on the best path. */
+  /**
+   * The decision step that made the best path win (only on the best path):
+   * only-path, local-origin, local-pref, as-path-length, origin, med,
+   * ebgp-over-ibgp, igp-cost, router-id, cluster-list-length, peer-address, path-id.
+   */
   readonly reason: string | null;
 }
 

@@ -1,13 +1,13 @@
 // The public surface of the BGP library: the only file of bgp/ that code
 // outside bgp/ may import (the routes controller, the management API, the
 // CLI's types, `podnet bgpd`). The Speaker and its configuration types, the
-// errors, the value types and parsers it needs, and the management-API views.
+// errors, the value types and parsers it needs, the management-API views, and
+// the RIB's best-path change events (what the routes controller consumes).
 // RFCs: see bgp/speaker.ts and the modules it re-exports from.
 export {
   Speaker,
   SpeakerError,
   comparePrefixes,
-  type BestPathChange,
   type NeighborConfig,
   type OriginateRequest,
   type SpeakerErrorKind,
@@ -24,6 +24,7 @@ export type {
   NotificationView,
   PathView,
   PrefixCountersView,
+  RouteCountersView,
   SessionView,
 } from './api.ts';
 export {
@@ -45,3 +46,4 @@ export {
 } from './types.ts';
 export { BgpError, CeaseSubcode, ErrorCode, WellKnownCommunity, type LargeCommunity, type Origin } from './wire/index.ts';
 export type { FsmStateName } from './fsm/index.ts';
+export type { BestPathChange, BestPathChangeKind, BestReason, PathSource, PeerRole, PathView as RibPathView } from './rib/index.ts';

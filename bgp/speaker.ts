@@ -1,26 +1,25 @@
-// The BGP speaker: ties the session layer (Peer, Listener) to the route
-// table. Neighbours are configured and removed at run time; one Listener
+// The BGP speaker: ties the session layer (Peer, Listener) to the RIB
+// (bgp/rib). Neighbours are configured and removed at run time; one Listener
 // takes inbound connections (collisions are resolved by the Peer); received
-// UPDATEs feed the Adj-RIBs-In, the decision process picks best paths, and
-// each Established neighbour's Adj-RIB-Out is pulled into UPDATEs as its
-// socket drains. Originate/withdraw for local routes, best-path change
+// UPDATEs go to the RIB, which runs the decision process and marks each
+// Adj-RIB-Out; each Established session pulls its UPDATEs as its socket
+// drains. Originate/withdraw for local routes, best-path change
 // subscriptions for the routes controller, read views for the management
 // API, and per-neighbour reset / soft reset / shutdown / enable. Nothing a
-// peer sends, and no subscriber, can throw out of here: errors are logged.
-// RFCs: 4271 §9 (UPDATE handling and decision), §9.1.2 (loop detection:
-// our AS in AS_PATH), §5.1.5 (LOCAL_PREF from external peers is ignored),
-// 4456 §8 (ORIGINATOR_ID / CLUSTER_LIST loops), 4760 (MP-BGP families),
-// 7606 §2 (treat-as-withdraw), 2918 (route refresh: soft reset in; answered
-// by re-sending the Adj-RIB-Out), 4486 (Cease subcodes for reset, shutdown,
-// deconfiguration, configuration change), 9003 (shutdown communication).
+// peer sends, and no subscriber, can throw out of here: errors are logged and
+// stay with their session.
+// RFCs: 4271 §8.2.2 (Idle refuses connections: see #accept), §5.1.2 (AS_PATH
+// prepend toward eBGP: local-AS override and extra prepends), 2918 (route
+// refresh: soft reset in; answered by re-sending the Adj-RIB-Out), 4486
+// (Cease subcodes for reset, shutdown, deconfiguration, configuration
+// change), 9003 (shutdown communication), 4760 (families per neighbour).
 import type { Socket } from 'node:net';
-import type { LastErrorView, NeighborView, PathView, DestinationView, GlobalView, MessageCountersView } from './api.ts';
-import { FAMILIES, familyAfiSafi, prefixFamily, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from './types.ts';
+import type { DestinationView, GlobalView, LastErrorView, MessageCountersView, NeighborView, PathView } from './api.ts';
+import { Rib, type BestPathChange, type PathSource } from './rib/index.ts';
 import { Listener, Peer, canonicalAddress, realClock, type Clock, type PeerConfig, type PeerDown, type SessionInfo } from './session/index.ts';
-import { CeaseSubcode, encodeRouteRefresh, isTreatAsWithdraw, type LargeCommunity, type Origin, type PathAttributes, type UpdateMessage } from './wire/index.ts';
-import { AdjOut, attributesKey, exportRoute, type ExportTarget } from './speaker/export.ts';
-import { LOCAL, RouteTable } from './speaker/table.ts';
-import { notificationView, pathView } from './speaker/views.ts';
+import { FAMILIES, familyAfiSafi, prefixFamily, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from './types.ts';
+import { CeaseSubcode, encodeRouteRefresh, updateRoutes, type LargeCommunity, type Origin, type PathAttributes, type UpdateMessage } from './wire/index.ts';
+import { comparePrefixes, neighborView, notificationView, pathView, sourceText } from './speaker/views.ts';
 
 export interface SpeakerOptions {
   readonly asn: Asn;
@@ -28,6 +27,8 @@ export interface SpeakerOptions {
   /** Where to accept connections (default all addresses, port 179); false: outbound only. */
   readonly listen?: { readonly addresses?: readonly string[]; readonly port?: number } | false;
   readonly clock?: Clock;
+  /** ECMP: the most paths in a multipath set (default 1). */
+  readonly maxPaths?: number;
   /** Log sink (the app wires its logger here; bgp/ has none of its own). */
   readonly log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -35,7 +36,7 @@ export interface SpeakerOptions {
 export interface NeighborConfig {
   readonly address: IpAddress;
   readonly remoteAsn: Asn;
-  /** Our AS toward this neighbour (local-as override); default the speaker's. */
+  /** Our AS toward this neighbour (local-as override: OPEN and AS_PATH); default the speaker's. */
   readonly localAsn?: Asn;
   /** The neighbour's TCP port (default 179). */
   readonly port?: number;
@@ -49,6 +50,9 @@ export interface NeighborConfig {
   /** ConnectRetry timer, seconds (default 120, RFC 4271 §10). */
   readonly connectRetryS?: number;
   readonly families?: readonly Family[];
+  /** Our next hops toward this neighbour (default: the session's local address of that family); needed for IPv6 routes over an IPv4 session. */
+  readonly nextHopIpv4?: IpAddress;
+  readonly nextHopIpv6?: IpAddress;
   /** Route-reflector client (RFC 4456): iBGP routes are reflected to and from it. */
   readonly routeReflectorClient?: boolean;
   /** TCP-MD5 (RFC 2385): node:net cannot set it, so a neighbour with a password is refused. */
@@ -60,7 +64,7 @@ export interface NeighborConfig {
 /** A route to originate. */
 export interface OriginateRequest {
   readonly prefix: Prefix;
-  /** Fixed next hop for every neighbour; default: the session's local address (next hop self). */
+  /** Next hop toward iBGP neighbours (eBGP neighbours always get ours); default: next hop self. */
   readonly nextHop?: IpAddress;
   readonly origin?: Origin;
   readonly med?: number;
@@ -69,14 +73,6 @@ export interface OriginateRequest {
   readonly largeCommunities?: readonly LargeCommunity[];
   /** Extra copies of our AS toward eBGP neighbours. */
   readonly asPathPrepend?: number;
-}
-
-/** A Loc-RIB change: the new best path (null when the prefix is gone) and the previous one. */
-export interface BestPathChange {
-  readonly prefix: Prefix;
-  readonly family: Family;
-  readonly best: PathView | null;
-  readonly previous: PathView | null;
 }
 
 export type SpeakerErrorKind = 'not-found' | 'exists' | 'invalid' | 'unsupported';
@@ -101,8 +97,8 @@ interface Neighbor {
   readonly gate: Peer;
   enabled: boolean;
   info: SessionInfo | null;
-  target: ExportTarget | null;
-  adjOut: AdjOut | null;
+  /** Messages queued ahead of the RIB's UPDATEs (ROUTE-REFRESH). */
+  readonly queue: Uint8Array[];
   readonly counters: Counters;
   upDownAt: number | null;
   establishedAt: number | null;
@@ -115,6 +111,8 @@ export function neighborKey(c: NeighborConfig): string {
   return JSON.stringify({ ...c, address: canonicalAddress(c.address), families: [...(c.families ?? FAMILIES)].sort(), enabled: undefined });
 }
 
+const ageKey = (source: string, prefix: Prefix): string => `${source} ${prefix}`;
+
 export class Speaker {
   readonly asn: Asn;
   readonly routerId: RouterId;
@@ -122,9 +120,10 @@ export class Speaker {
   readonly #clock: Clock;
   readonly #listener: Listener | null;
   readonly #neighbors = new Map<string, Neighbor>();
-  readonly #table = new RouteTable();
+  readonly #rib: Rib;
   readonly #originated = new Map<Prefix, OriginateRequest>();
-  readonly #subscribers = new Set<(changes: readonly BestPathChange[]) => void>();
+  /** When each (source, prefix) path was received or originated (epoch ms), for the Age column. */
+  readonly #since = new Map<string, number>();
   #started = false;
 
   constructor(opts: SpeakerOptions) {
@@ -135,6 +134,13 @@ export class Speaker {
     const l = opts.listen ?? {};
     this.#listener = l === false ? null : new Listener({ ...(l.addresses !== undefined ? { addresses: l.addresses } : {}), ...(l.port !== undefined ? { port: l.port } : {}) });
     if (this.#listener !== null) this.#listener.onRejected = (r) => this.#log('debug', 'connection refused', { ...r });
+    this.#rib = new Rib({
+      localAsn: opts.asn,
+      routerId: opts.routerId,
+      ...(opts.maxPaths !== undefined ? { maxPaths: opts.maxPaths } : {}),
+      exportPolicy: (prefix, attributes, target, source) => this.#exportPolicy(prefix, attributes, target, source),
+    });
+    this.#rib.onUpdatesPending((id) => this.#neighbors.get(id)?.peer.updatesPending());
   }
 
   /** Binds the listener and starts every enabled neighbour. */
@@ -185,6 +191,14 @@ export class Speaker {
     } catch (e) {
       throw new SpeakerError('invalid', `neighbor ${address}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    const ibgp = config.remoteAsn === (config.localAsn ?? this.asn);
+    this.#rib.addPeer({
+      id: address,
+      asn: config.remoteAsn,
+      role: !ibgp ? 'ebgp' : config.routeReflectorClient === true ? 'rr-client' : 'ibgp',
+      ...(config.nextHopIpv4 !== undefined ? { localNextHop4: config.nextHopIpv4 } : {}),
+      ...(config.nextHopIpv6 !== undefined ? { localNextHop6: config.nextHopIpv6 } : {}),
+    });
     const n: Neighbor = {
       config,
       address,
@@ -194,8 +208,7 @@ export class Speaker {
       gate: { remoteAddress: peer.remoteAddress, accept: (socket: Socket) => this.#accept(n, socket) } as unknown as Peer,
       enabled: config.enabled ?? true,
       info: null,
-      target: null,
-      adjOut: null,
+      queue: [],
       counters: { updatesIn: 0, updatesOut: 0, notificationsIn: 0, notificationsOut: 0, routeRefreshIn: 0, routeRefreshOut: 0, established: 0 },
       upDownAt: null,
       establishedAt: null,
@@ -209,14 +222,15 @@ export class Speaker {
       },
       onEstablished: (info) => this.#guard(n, 'established', () => this.#onEstablished(n, info)),
       onDown: (down) => this.#guard(n, 'down', () => this.#onDown(n, down)),
-      onUpdate: (msg, info) => this.#guard(n, 'update', () => this.#onUpdate(n, msg, info)),
-      onRouteRefresh: () =>
+      onUpdate: (msg) => this.#guard(n, 'update', () => this.#onUpdate(n, msg)),
+      onRouteRefresh: (msg) =>
         this.#guard(n, 'route-refresh', () => {
           n.counters.routeRefreshIn++;
-          // RFC 2918 §4: answer with our Adj-RIB-Out for the family (we re-send all families)
-          this.#resync(n, true);
+          const f = FAMILIES.find((x) => familyAfiSafi(x).afi === msg.afi && familyAfiSafi(x).safi === msg.safi);
+          // RFC 2918 §4: re-send the Adj-RIB-Out of that family; RFC 7313 BoRR/EoRR markers are ignored
+          if (f !== undefined && msg.subtype === 'normal') this.#rib.routeRefresh(address, f);
         }),
-      nextUpdate: (info) => this.#pull(n, info),
+      nextUpdate: () => this.#pull(n),
     };
     this.#neighbors.set(address, n);
     this.#listener?.addPeer(n.gate);
@@ -231,7 +245,8 @@ export class Speaker {
     this.#listener?.removePeer(n.gate);
     await n.peer.stop({ subcode });
     n.peer.dispose();
-    this.#dropRoutes(n);
+    this.#rib.removePeer(n.address);
+    this.#forgetAges(n.address);
     this.#log('info', 'neighbor removed', { neighbor: n.address });
   }
 
@@ -271,19 +286,22 @@ export class Speaker {
   }
 
   /** Soft reset: 'in' asks the neighbour to re-send (ROUTE-REFRESH), 'out' re-sends our Adj-RIB-Out. */
-  softReset(address: string, direction: 'in' | 'out' | 'both' = 'both'): void {
+  softReset(address: string, direction: 'in' | 'out' | 'both' = 'both'): Promise<void> {
     const n = this.#get(address);
-    if (n.info === null || n.adjOut === null) throw new SpeakerError('invalid', `neighbor ${n.address} is not established`);
+    const info = n.info;
+    if (info === null) throw new SpeakerError('invalid', `neighbor ${n.address} is not established`);
+    const families = FAMILIES.filter((f) => info.capabilities.families.has(f));
     if (direction !== 'out') {
-      if (!n.info.capabilities.routeRefresh) throw new SpeakerError('unsupported', `neighbor ${n.address} did not advertise route refresh (RFC 2918)`);
+      if (!info.capabilities.routeRefresh) throw new SpeakerError('unsupported', `neighbor ${n.address} did not advertise route refresh (RFC 2918)`);
       // RFC 2918 §3: one ROUTE-REFRESH per negotiated family
-      for (const f of n.info.capabilities.families) {
-        n.adjOut.enqueue(encodeRouteRefresh({ type: 'route-refresh', ...familyAfiSafi(f), subtype: 'normal' }));
+      for (const f of families) {
+        n.queue.push(encodeRouteRefresh({ type: 'route-refresh', ...familyAfiSafi(f), subtype: 'normal' }));
         n.counters.routeRefreshOut++;
       }
       n.peer.updatesPending();
     }
-    if (direction !== 'in') this.#resync(n, true);
+    if (direction !== 'in') for (const f of families) this.#rib.routeRefresh(n.address, f);
+    return Promise.resolve();
   }
 
   /** Administrative shutdown (Cease 2 with an RFC 9003 message); stays down until enable(). */
@@ -308,7 +326,6 @@ export class Speaker {
     const prev = this.#originated.get(r.prefix);
     if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(r)) return;
     this.#originated.set(r.prefix, r);
-    const family = prefixFamily(r.prefix);
     const attributes: PathAttributes = {
       origin: r.origin ?? 0,
       asPath: [],
@@ -317,30 +334,15 @@ export class Speaker {
       ...(r.communities !== undefined && r.communities.length > 0 ? { communities: [...r.communities] } : {}),
       ...(r.largeCommunities !== undefined && r.largeCommunities.length > 0 ? { largeCommunities: [...r.largeCommunities] } : {}),
     };
-    const fallback = (family === 'ipv4-unicast' ? '0.0.0.0' : '::') as IpAddress;
-    this.#table.set({
-      prefix: r.prefix,
-      family,
-      source: LOCAL,
-      attributes,
-      nextHop: r.nextHop ?? fallback,
-      since: Date.now(),
-      ibgp: false,
-      peerAsn: this.asn,
-      peerRouterId: this.routerId,
-      valid: true,
-      invalidReason: null,
-      prepend: r.asPathPrepend ?? 0,
-      fixedNextHop: r.nextHop !== undefined,
-    });
-    this.#propagate();
+    this.#since.set(ageKey('local', r.prefix), Date.now());
+    this.#rib.originate({ prefix: r.prefix, attributes, nextHop: r.nextHop ?? null });
   }
 
   /** Withdraws a local route; false when it was not originated. */
   withdraw(prefix: Prefix): boolean {
     if (!this.#originated.delete(prefix)) return false;
-    this.#table.delete(prefix, LOCAL);
-    this.#propagate();
+    this.#since.delete(ageKey('local', prefix));
+    this.#rib.withdrawLocal(prefix);
     return true;
   }
 
@@ -349,19 +351,33 @@ export class Speaker {
     return [...this.#originated.values()];
   }
 
-  /** Subscribes to Loc-RIB best-path changes (batched per UPDATE or call); returns the unsubscribe function. */
+  /**
+   * Subscribes to Loc-RIB best-path changes (batched per RIB operation: an
+   * UPDATE, an originate, a session going down). A throwing listener is
+   * logged and does not disturb the others. Returns the unsubscribe function.
+   */
   onBestPathChange(listener: (changes: readonly BestPathChange[]) => void): () => void {
-    this.#subscribers.add(listener);
-    return () => void this.#subscribers.delete(listener);
+    return this.#rib.subscribe((changes) => {
+      try {
+        listener(changes);
+      } catch (e) {
+        this.#log('error', 'best-path subscriber failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    });
   }
 
   // ---------------------------------------------------------------- views
 
   globalView(): GlobalView {
-    const destinations: Record<Family, number> = { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
-    for (const d of this.#table.bests()) destinations[d.best.family]++;
     const ns = [...this.#neighbors.values()];
-    return { asn: this.asn, routerId: this.routerId, listen: this.listening, neighbors: ns.length, established: ns.filter((n) => n.info !== null).length, destinations };
+    return {
+      asn: this.asn,
+      routerId: this.routerId,
+      listen: this.listening,
+      neighbors: ns.length,
+      established: ns.filter((n) => n.info !== null).length,
+      destinations: { 'ipv4-unicast': this.#rib.size('ipv4-unicast'), 'ipv6-unicast': this.#rib.size('ipv6-unicast') },
+    };
   }
 
   neighbors(): NeighborView[] {
@@ -375,34 +391,51 @@ export class Speaker {
   /** The Loc-RIB with every candidate path, best first; optionally one family and/or one prefix. */
   rib(family?: Family, prefix?: Prefix): DestinationView[] {
     const now = Date.now();
-    const prefixes = prefix !== undefined ? [prefix] : [...this.#table.prefixes()].sort(comparePrefixes);
+    let prefixes: Prefix[];
+    if (prefix !== undefined) prefixes = [prefix];
+    else {
+      prefixes = [];
+      for (const f of FAMILIES) if (family === undefined || f === family) for (const e of this.#rib.locRib(f)) prefixes.push(e.prefix);
+      prefixes.sort(comparePrefixes);
+    }
     const out: DestinationView[] = [];
     for (const p of prefixes) {
-      const f = prefixFamily(p);
-      if (family !== undefined && f !== family) continue;
-      const d = this.#table.best(p);
-      const paths = this.#table.pathsOf(p).filter((x) => x.valid).map((x) => pathView(x, now, x === d?.best, x === d?.best ? d.reason : null));
-      if (paths.length > 0) out.push({ prefix: p, family: f, paths });
+      if (family !== undefined && prefixFamily(p) !== family) continue;
+      const l = this.#rib.lookup(p);
+      if (l === null || l.candidates.length === 0) continue;
+      const paths = l.candidates.map((c) => pathView(p, c, { best: c.best, multipath: c.multipath, valid: c.eligible, reason: c.best ? l.reason : null, ageS: this.#age(sourceText(c), p, now) }));
+      out.push({ prefix: p, family: l.family, paths });
     }
     return out;
   }
 
-  /** What a neighbour sent us (valid or not). */
+  /** The paths a neighbour sent us that are in the RIB. */
   adjIn(address: string, family?: Family): PathView[] {
     const n = this.#get(address);
     const now = Date.now();
-    return [...this.#table.fromSource(n.address)].filter((p) => family === undefined || p.family === family).sort((a, b) => comparePrefixes(a.prefix, b.prefix)).map((p) => pathView(p, now));
+    const out: PathView[] = [];
+    for (const f of FAMILIES) {
+      if (family !== undefined && f !== family) continue;
+      for (const e of this.#rib.adjIn(n.address, f)) {
+        const view = { source: { kind: 'peer', peer: n.address } as PathSource, pathId: e.pathId, nextHop: e.nextHop, attributes: e.attributes };
+        out.push(pathView(e.prefix, view, { best: false, multipath: false, valid: true, reason: null, ageS: this.#age(n.address, e.prefix, now) }));
+      }
+    }
+    return out.sort((a, b) => comparePrefixes(a.prefix as Prefix, b.prefix as Prefix));
   }
 
-  /** What we advertise to a neighbour. */
+  /** What we advertised to a neighbour (sent, not merely queued). */
   adjOut(address: string, family?: Family): PathView[] {
     const n = this.#get(address);
-    const out: PathView[] = [];
     const now = Date.now();
-    for (const r of n.adjOut?.sent.values() ?? []) {
-      if (family !== undefined && r.family !== family) continue;
-      const since = this.#table.best(r.prefix)?.best.since ?? now;
-      out.push(pathView({ prefix: r.prefix, family: r.family, source: LOCAL, attributes: r.attributes, nextHop: r.nextHop, since, ibgp: false, peerAsn: 0, peerRouterId: this.routerId, valid: true, invalidReason: null, prepend: 0, fixedNextHop: false }, now));
+    const out: PathView[] = [];
+    for (const f of FAMILIES) {
+      if (family !== undefined && f !== family) continue;
+      for (const e of this.#rib.adjOut(n.address, f)) {
+        const best = this.#rib.lookup(e.prefix)?.candidates.find((c) => c.best);
+        const age = best === undefined ? null : this.#age(sourceText(best), e.prefix, now);
+        out.push(pathView(e.prefix, { source: { kind: 'local' }, pathId: 0, nextHop: e.nextHop, attributes: e.attributes }, { best: false, multipath: false, valid: true, reason: null, ageS: age }));
+      }
     }
     return out.sort((a, b) => comparePrefixes(a.prefix as Prefix, b.prefix as Prefix));
   }
@@ -423,13 +456,23 @@ export class Speaker {
     }
   }
 
-  /** Runs a hook body; an exception is logged and, for the session's own input, resets only that session. */
+  /** Runs a hook body; an exception is logged and stays with this neighbour. */
   #guard(n: Neighbor, what: string, fn: () => void): void {
     try {
       fn();
     } catch (e) {
       this.#log('error', `neighbor ${what} handling failed`, { neighbor: n.address, error: e instanceof Error ? e.stack : String(e) });
     }
+  }
+
+  #age(source: string, prefix: Prefix, now: number): number | null {
+    const t = this.#since.get(ageKey(source, prefix));
+    return t === undefined ? null : Math.max(0, Math.round((now - t) / 1000));
+  }
+
+  #forgetAges(source: string): void {
+    const head = `${source} `;
+    for (const k of this.#since.keys()) if (k.startsWith(head)) this.#since.delete(k);
   }
 
   /**
@@ -451,22 +494,12 @@ export class Speaker {
   #onEstablished(n: Neighbor, info: SessionInfo): void {
     const now = Date.now();
     n.info = info;
+    n.queue.length = 0;
     n.counters.established++;
     n.upDownAt = now;
     n.establishedAt = now;
-    n.target = {
-      address: n.address,
-      ibgp: info.negotiated.ibgp,
-      localAsn: n.config.localAsn ?? this.asn,
-      routerId: this.routerId,
-      localAddress: canonicalAddress(info.localAddress) as IpAddress,
-      families: info.capabilities.families,
-      routeReflectorClient: n.config.routeReflectorClient ?? false,
-      isClient: (source) => this.#neighbors.get(source)?.config.routeReflectorClient ?? false,
-    };
-    n.adjOut = new AdjOut(info.capabilities.families);
     this.#log('info', 'neighbor established', { neighbor: n.address, peerAsn: info.negotiated.peerAsn, peerId: info.negotiated.peerId, holdTimeS: info.negotiated.holdTimeS });
-    this.#resync(n, false);
+    this.#rib.peerUp(n.address, info);
   }
 
   #onDown(n: Neighbor, down: PeerDown): void {
@@ -477,128 +510,48 @@ export class Speaker {
     n.lastError = { reason: down.reason, at: now, notification };
     n.upDownAt = now;
     n.establishedAt = null;
-    this.#dropRoutes(n);
-    this.#log('warn', 'neighbor down', { neighbor: n.address, reason: down.reason, communication: notification?.communication ?? undefined });
-  }
-
-  #dropRoutes(n: Neighbor): void {
     n.info = null;
-    n.target = null;
-    n.adjOut = null;
-    this.#table.deleteSource(n.address);
-    this.#propagate();
+    n.queue.length = 0;
+    this.#log('warn', 'neighbor down', { neighbor: n.address, reason: down.reason, communication: notification?.communication ?? undefined });
+    this.#rib.peerDown(n.address);
+    this.#forgetAges(n.address);
   }
 
-  /** RFC 4271 §9: Adj-RIB-In update, then the decision process and export. */
-  #onUpdate(n: Neighbor, msg: UpdateMessage, info: SessionInfo): void {
+  /** RFC 4271 §9: the RIB applies the UPDATE; the speaker keeps the ages of the routes for the views. */
+  #onUpdate(n: Neighbor, msg: UpdateMessage): void {
     n.counters.updatesIn++;
-    const families = info.capabilities.families;
-    const drop = (family: Family, prefixes: readonly Prefix[]): void => {
-      if (!families.has(family)) return;
-      for (const p of prefixes) this.#table.delete(p, n.address);
-    };
-    const a = msg.attributes;
-    drop('ipv4-unicast', msg.withdrawn.prefixes);
-    if (a.mpUnreach !== undefined && a.mpUnreach.family !== null) drop(a.mpUnreach.family, a.mpUnreach.withdrawn.prefixes);
-    const reach = a.mpReach !== undefined && a.mpReach.family !== null ? a.mpReach : null;
-    if (isTreatAsWithdraw(msg)) {
-      // RFC 7606 §2: treat-as-withdraw: every route of this UPDATE is withdrawn
-      drop('ipv4-unicast', msg.nlri.prefixes);
-      if (reach !== null) drop(reach.family, reach.nlri.prefixes);
-      this.#log('warn', 'UPDATE treated as withdraw', { neighbor: n.address, errors: msg.errors?.map((e) => e.message) });
-    } else {
-      const { nextHop, mpReach: _r, mpUnreach: _u, ...stored } = a;
-      // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an external peer is ignored
-      const attributes: PathAttributes = info.negotiated.ibgp ? stored : withoutLocalPref(stored);
-      const invalid = this.#importCheck(n, info, attributes);
-      const add = (family: Family, prefixes: readonly Prefix[], hop: IpAddress | undefined): void => {
-        if (!families.has(family) || hop === undefined) return;
-        for (const prefix of prefixes) {
-          const old = this.#table.get(prefix, n.address);
-          this.#table.set({
-            prefix,
-            family,
-            source: n.address,
-            attributes,
-            nextHop: hop,
-            since: old !== undefined && old.nextHop === hop && sameAttributes(old.attributes, attributes) ? old.since : Date.now(),
-            ibgp: info.negotiated.ibgp,
-            peerAsn: info.negotiated.peerAsn,
-            peerRouterId: info.negotiated.peerId,
-            valid: invalid === null,
-            invalidReason: invalid,
-            prepend: 0,
-            fixedNextHop: false,
-          });
-        }
-      };
-      add('ipv4-unicast', msg.nlri.prefixes, nextHop);
-      if (reach !== null) add(reach.family, reach.nlri.prefixes, reach.nextHop);
-    }
-    this.#propagate();
-  }
-
-  /** Import checks; the reason a path is unusable, or null. */
-  #importCheck(n: Neighbor, info: SessionInfo, a: PathAttributes): string | null {
-    const ourAs = n.config.localAsn ?? this.asn;
-    // RFC 4271 §9.1.2: a route whose AS_PATH contains our AS is excluded
-    if (!info.negotiated.ibgp && (a.asPath ?? []).some((s) => s.asns.includes(ourAs) || s.asns.includes(this.asn))) return 'AS_PATH loop';
-    // RFC 4456 §8: our own ORIGINATOR_ID or our id in CLUSTER_LIST is a reflection loop
-    if (a.originatorId === this.routerId) return 'ORIGINATOR_ID is ours';
-    if ((a.clusterList ?? []).includes(this.routerId)) return 'CLUSTER_LIST loop';
-    return null;
-  }
-
-  /** Decision process on what changed, then export to every Established neighbour and notify subscribers. */
-  #propagate(): void {
-    const changes = this.#table.recompute();
-    if (changes.length === 0) return;
-    const touched = new Set<Neighbor>();
-    for (const n of this.#neighbors.values()) {
-      if (n.target === null || n.adjOut === null) continue;
-      for (const c of changes) {
-        const route = c.after === null ? null : exportRoute(c.after.best, n.target);
-        if (n.adjOut.offer(c.prefix, route)) touched.add(n);
-      }
-    }
-    for (const n of touched) n.peer.updatesPending();
-    if (this.#subscribers.size === 0) return;
+    const r = this.#rib.receiveUpdate(n.address, msg);
     const now = Date.now();
-    const events: BestPathChange[] = [];
-    for (const c of changes) {
-      if (c.before?.best === c.after?.best) continue;
-      events.push({
-        prefix: c.prefix,
-        family: prefixFamily(c.prefix),
-        best: c.after === null ? null : pathView(c.after.best, now, true, c.after.reason),
-        previous: c.before === null ? null : pathView(c.before.best, now, true, c.before.reason),
-      });
-    }
-    if (events.length === 0) return;
-    for (const s of this.#subscribers) {
-      try {
-        s(events);
-      } catch (e) {
-        this.#log('error', 'best-path subscriber failed', { error: e instanceof Error ? e.message : String(e) });
-      }
-    }
+    const { announced, withdrawn } = updateRoutes(msg);
+    for (const l of withdrawn.values()) for (const p of l.prefixes) this.#since.delete(ageKey(n.address, p));
+    if (r.rejectedBy === null) for (const l of announced.values()) for (const p of l.prefixes) this.#since.set(ageKey(n.address, p), now);
+    else this.#log('warn', 'UPDATE routes refused', { neighbor: n.address, reason: r.rejectedBy, errors: msg.errors?.map((e) => e.message) });
   }
 
-  /** Offers the whole Loc-RIB to a neighbour (after Established, route refresh, soft reset out). */
-  #resync(n: Neighbor, force: boolean): void {
-    const { target, adjOut } = n;
-    if (target === null || adjOut === null) return;
-    for (const d of this.#table.bests()) adjOut.offer(d.best.prefix, exportRoute(d.best, target), force);
-    for (const prefix of adjOut.sent.keys()) if (this.#table.best(prefix) === undefined) adjOut.offer(prefix, null);
-    n.peer.updatesPending();
+  /**
+   * Export policy hook of the RIB, run after its eBGP/iBGP rules: the
+   * local-AS override replaces the AS the RIB prepended, and originated
+   * routes get their extra prepends (RFC 4271 §5.1.2), toward eBGP only.
+   */
+  #exportPolicy(prefix: Prefix, a: PathAttributes, target: string, source: PathSource): PathAttributes {
+    const n = this.#neighbors.get(target);
+    if (n === undefined) return a;
+    const ours = n.config.localAsn ?? this.asn;
+    if (n.config.remoteAsn === ours) return a;
+    const extra = source.kind === 'local' ? (this.#originated.get(prefix)?.asPathPrepend ?? 0) : 0;
+    if (ours === this.asn && extra === 0) return a;
+    const [head, ...rest] = a.asPath ?? [];
+    if (head === undefined || head.type !== 'sequence') return a;
+    const asns = [...Array.from({ length: 1 + extra }, () => ours), ...head.asns.slice(1)];
+    return { ...a, asPath: [{ type: 'sequence', asns }, ...rest] };
   }
 
-  #pull(n: Neighbor, info: SessionInfo): Uint8Array | null {
+  #pull(n: Neighbor): Uint8Array | null {
     try {
-      if (n.adjOut === null) return null;
-      const before = n.adjOut.updatesBuilt;
-      const m = n.adjOut.next(info.capabilities.context);
-      n.counters.updatesOut += n.adjOut.updatesBuilt - before;
+      const q = n.queue.shift();
+      if (q !== undefined) return q;
+      const m = this.#rib.nextUpdate(n.address);
+      if (m !== null) n.counters.updatesOut++;
       return m;
     } catch (e) {
       this.#log('error', 'building UPDATEs failed', { neighbor: n.address, error: e instanceof Error ? e.message : String(e) });
@@ -607,95 +560,40 @@ export class Speaker {
   }
 
   #neighborView(n: Neighbor): NeighborView {
-    const now = Date.now();
     const c = n.config;
-    const info = n.info;
-    const prefixes = FAMILIES.filter((f) => (c.families ?? FAMILIES).includes(f)).map((family) => {
-      let received = 0;
+    const perFamily = new Map<Family, { accepted: number; advertised: number }>();
+    for (const f of FAMILIES) {
       let accepted = 0;
-      for (const p of this.#table.fromSource(n.address)) {
-        if (p.family !== family) continue;
-        received++;
-        if (p.valid) accepted++;
-      }
       let advertised = 0;
-      for (const r of n.adjOut?.sent.values() ?? []) if (r.family === family) advertised++;
-      return { family, received, accepted, advertised };
-    });
-    return {
-      address: n.address,
-      port: c.port ?? 179,
-      remoteAsn: c.remoteAsn,
-      localAsn: c.localAsn ?? this.asn,
-      passive: c.passive ?? false,
-      enabled: n.enabled,
-      families: [...(c.families ?? FAMILIES)],
-      holdTimeS: c.holdTimeS ?? 90,
-      keepaliveS: c.keepaliveS ?? null,
-      routeReflectorClient: c.routeReflectorClient ?? false,
-      state: n.peer.state,
-      stateReason: n.stateReason,
-      upDownS: n.upDownAt === null ? null : Math.max(0, Math.floor((now - n.upDownAt) / 1000)),
-      uptimeS: n.establishedAt === null || info === null ? null : Math.max(0, Math.floor((now - n.establishedAt) / 1000)),
-      establishedAt: info === null ? null : n.establishedAt,
-      session:
-        info === null
-          ? null
-          : {
-              localAddress: canonicalAddress(info.localAddress),
-              localPort: info.localPort,
-              remotePort: info.remotePort,
-              direction: info.direction,
-              peerRouterId: info.negotiated.peerId,
-              peerAsn: info.negotiated.peerAsn,
-              ibgp: info.negotiated.ibgp,
-              holdTimeS: info.negotiated.holdTimeS,
-              keepaliveS: info.negotiated.keepaliveMs / 1000,
-              families: [...info.capabilities.families],
-              capabilitiesSent: info.localOpen.capabilities.map((x) => x.kind),
-              capabilitiesReceived: info.peerOpen.capabilities.map((x) => x.kind),
-              fourOctetAs: info.capabilities.context.fourOctetAs,
-              routeRefresh: info.capabilities.routeRefresh,
-              extendedMessage: info.capabilities.context.extendedMessageTx,
-            },
-      messages: { ...n.counters },
-      prefixes,
-      lastError: n.lastError,
-    };
+      for (const _ of this.#rib.adjIn(n.address, f)) accepted++;
+      for (const _ of this.#rib.adjOut(n.address, f)) advertised++;
+      perFamily.set(f, { accepted, advertised });
+    }
+    return neighborView(
+      {
+        address: n.address,
+        port: c.port ?? 179,
+        remoteAsn: c.remoteAsn,
+        localAsn: c.localAsn ?? this.asn,
+        passive: c.passive ?? false,
+        enabled: n.enabled,
+        families: c.families ?? FAMILIES,
+        holdTimeS: c.holdTimeS ?? 90,
+        keepaliveS: c.keepaliveS ?? null,
+        routeReflectorClient: c.routeReflectorClient ?? false,
+        state: n.peer.state,
+        stateReason: n.stateReason,
+        upDownAt: n.upDownAt,
+        establishedAt: n.establishedAt,
+        info: n.info,
+        messages: n.counters,
+        rib: this.#rib.counters(n.address),
+        perFamily,
+        lastError: n.lastError,
+      },
+      Date.now(),
+    );
   }
 }
 
-function withoutLocalPref(a: PathAttributes): PathAttributes {
-  const { localPref: _lp, ...rest } = a;
-  return rest;
-}
-
-function sameAttributes(a: PathAttributes, b: PathAttributes): boolean {
-  return a === b || attributesKey('', a) === attributesKey('', b);
-}
-
-/** Prefix order for listings: IPv4 before IPv6, then by address bytes, then length. */
-export function comparePrefixes(a: Prefix, b: Prefix): number {
-  const fa = prefixFamily(a);
-  const fb = prefixFamily(b);
-  if (fa !== fb) return fa === 'ipv4-unicast' ? -1 : 1;
-  const ka = prefixSortKey(a);
-  const kb = prefixSortKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-function prefixSortKey(p: Prefix): string {
-  const slash = p.lastIndexOf('/');
-  const addr = p.slice(0, slash);
-  const len = p.slice(slash + 1).padStart(3, '0');
-  if (!addr.includes(':')) return `${addr.split('.').map((o) => o.padStart(3, '0')).join('.')}/${len}`;
-  return `${expandIpv6(addr)}/${len}`;
-}
-
-function expandIpv6(a: string): string {
-  const [head = '', tail = ''] = a.split('::');
-  const h = head === '' ? [] : head.split(':');
-  const t = a.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
-  const groups = a.includes('::') ? [...h, ...Array.from({ length: 8 - h.length - t.length }, () => '0'), ...t] : h;
-  return groups.map((g) => g.padStart(4, '0')).join(':');
-}
+export { comparePrefixes };

@@ -1,14 +1,15 @@
-// Builds the management-API views (bgp/api.ts) from the speaker's paths and
-// sessions: community text forms, origin names, ages. Pure functions of their
-// inputs and the current wall-clock time passed in.
+// Builds the management-API views (bgp/api.ts) from RIB records and session
+// state: community text forms, origin names, ages, neighbour details. Pure
+// functions of their inputs and the current wall-clock time passed in.
 // RFCs: 1997 (community "asn:value", well-known names), 8092 §2 (large
 // community "global:local1:local2"), 4271 §5.1.1 (ORIGIN names).
-import type { NotificationView, PathView } from '../api.ts';
-import type { NotificationMessage, PathAttributes } from '../wire/index.ts';
-import type { Notification } from '../fsm/index.ts';
-import { WellKnownCommunity } from '../wire/index.ts';
-import type { Family, IpAddress, Prefix } from '../types.ts';
-import type { Path } from './table.ts';
+import type { LastErrorView, MessageCountersView, NeighborView, NotificationView, PathView, PrefixCountersView, RouteCountersView } from '../api.ts';
+import type { FsmStateName, Notification } from '../fsm/index.ts';
+import type { PathView as RibPathView, PeerCounters } from '../rib/index.ts';
+import type { SessionInfo } from '../session/index.ts';
+import { canonicalAddress } from '../session/index.ts';
+import { FAMILIES, prefixFamily, type Family, type Prefix } from '../types.ts';
+import { WellKnownCommunity, type NotificationMessage } from '../wire/index.ts';
 
 const wellKnownNames = new Map<number, string>([
   [WellKnownCommunity.noExport, 'no-export'],
@@ -24,44 +25,146 @@ export function communityText(c: number): string {
 
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
+/** The source text of a RIB path: 'local' or the neighbour's address. */
+export function sourceText(p: RibPathView): string {
+  return p.source.kind === 'local' ? 'local' : p.source.peer;
 }
 
-/** A PathView of a path (best/reason filled by the caller for the Loc-RIB). */
-export function pathView(p: Path, now: number, best = false, reason: string | null = null): PathView {
-  return attributesView(p.prefix, p.family, p.source, p.nextHop, p.attributes, Math.max(0, Math.round((now - p.since) / 1000)), best, p.valid, reason);
+export interface PathFlags {
+  readonly best: boolean;
+  readonly multipath: boolean;
+  readonly valid: boolean;
+  readonly reason: string | null;
+  readonly ageS: number | null;
 }
 
-export function attributesView(
-  prefix: Prefix,
-  family: Family,
-  source: string,
-  nextHop: IpAddress,
-  a: PathAttributes,
-  ageS: number,
-  best: boolean,
-  valid: boolean,
-  reason: string | null,
-): PathView {
+/** The API view of one RIB path. */
+export function pathView(prefix: Prefix, p: RibPathView, f: PathFlags): PathView {
+  const a = p.attributes;
   return {
     prefix,
-    family,
-    source,
-    nextHop,
+    family: prefixFamily(prefix),
+    source: sourceText(p),
+    nextHop: p.nextHop,
     asPath: (a.asPath ?? []).map((s) => ({ type: s.type, asns: [...s.asns] })),
     origin: ORIGINS[a.origin ?? 0] ?? 'incomplete',
     med: a.med ?? null,
     localPref: a.localPref ?? null,
     communities: (a.communities ?? []).map(communityText),
     largeCommunities: (a.largeCommunities ?? []).map((l) => `${l.globalAdmin}:${l.localData1}:${l.localData2}`),
-    ageS,
-    best,
-    valid,
-    reason,
+    ageS: f.ageS,
+    best: f.best,
+    multipath: f.multipath,
+    valid: f.valid,
+    reason: f.reason,
   };
 }
 
 export function notificationView(direction: 'sent' | 'received', n: Notification | NotificationMessage): NotificationView {
-  return { direction, code: n.code, subcode: n.subcode, communication: n.communication ?? null, dataHex: hex(n.data) };
+  return { direction, code: n.code, subcode: n.subcode, communication: n.communication ?? null, dataHex: Buffer.from(n.data).toString('hex') };
+}
+
+/** What the speaker knows about one neighbour, for its view. */
+export interface NeighborFacts {
+  readonly address: string;
+  readonly port: number;
+  readonly remoteAsn: number;
+  readonly localAsn: number;
+  readonly passive: boolean;
+  readonly enabled: boolean;
+  readonly families: readonly Family[];
+  readonly holdTimeS: number;
+  readonly keepaliveS: number | null;
+  readonly routeReflectorClient: boolean;
+  readonly state: FsmStateName;
+  readonly stateReason: string;
+  readonly upDownAt: number | null;
+  readonly establishedAt: number | null;
+  readonly info: SessionInfo | null;
+  readonly messages: MessageCountersView;
+  /** RIB counters (null before the neighbour is in the RIB). */
+  readonly rib: Readonly<PeerCounters> | null;
+  /** Per family: accepted paths and advertised paths. */
+  readonly perFamily: ReadonlyMap<Family, { accepted: number; advertised: number }>;
+  readonly lastError: LastErrorView | null;
+}
+
+export function neighborView(n: NeighborFacts, now: number): NeighborView {
+  const info = n.info;
+  const prefixes: PrefixCountersView[] = FAMILIES.filter((f) => n.families.includes(f)).map((family) => ({ family, accepted: n.perFamily.get(family)?.accepted ?? 0, advertised: n.perFamily.get(family)?.advertised ?? 0 }));
+  const c = n.rib;
+  const routes: RouteCountersView = {
+    received: c?.received ?? 0,
+    accepted: prefixes.reduce((s, p) => s + p.accepted, 0),
+    rejected: c?.rejected ?? 0,
+    withdrawn: c?.withdrawn ?? 0,
+    advertised: prefixes.reduce((s, p) => s + p.advertised, 0),
+  };
+  return {
+    address: n.address,
+    port: n.port,
+    remoteAsn: n.remoteAsn,
+    localAsn: n.localAsn,
+    passive: n.passive,
+    enabled: n.enabled,
+    families: [...n.families],
+    holdTimeS: n.holdTimeS,
+    keepaliveS: n.keepaliveS,
+    routeReflectorClient: n.routeReflectorClient,
+    state: n.state,
+    stateReason: n.stateReason,
+    upDownS: n.upDownAt === null ? null : Math.max(0, Math.floor((now - n.upDownAt) / 1000)),
+    uptimeS: n.establishedAt === null || info === null ? null : Math.max(0, Math.floor((now - n.establishedAt) / 1000)),
+    establishedAt: info === null ? null : n.establishedAt,
+    session:
+      info === null
+        ? null
+        : {
+            localAddress: canonicalAddress(info.localAddress),
+            localPort: info.localPort,
+            remotePort: info.remotePort,
+            direction: info.direction,
+            peerRouterId: info.negotiated.peerId,
+            peerAsn: info.negotiated.peerAsn,
+            ibgp: info.negotiated.ibgp,
+            holdTimeS: info.negotiated.holdTimeS,
+            keepaliveS: info.negotiated.keepaliveMs / 1000,
+            families: FAMILIES.filter((f) => info.capabilities.families.has(f)),
+            capabilitiesSent: info.localOpen.capabilities.map((x) => x.kind),
+            capabilitiesReceived: info.peerOpen.capabilities.map((x) => x.kind),
+            fourOctetAs: info.capabilities.context.fourOctetAs,
+            routeRefresh: info.capabilities.routeRefresh,
+            extendedMessage: info.capabilities.context.extendedMessageTx,
+          },
+    messages: { ...n.messages },
+    routes,
+    prefixes,
+    lastError: n.lastError,
+  };
+}
+
+/** Prefix order for listings: IPv4 before IPv6, then by address, then length. */
+export function comparePrefixes(a: Prefix, b: Prefix): number {
+  const fa = prefixFamily(a);
+  const fb = prefixFamily(b);
+  if (fa !== fb) return fa === 'ipv4-unicast' ? -1 : 1;
+  const ka = prefixSortKey(a);
+  const kb = prefixSortKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function prefixSortKey(p: Prefix): string {
+  const slash = p.lastIndexOf('/');
+  const addr = p.slice(0, slash);
+  const len = p.slice(slash + 1).padStart(3, '0');
+  if (!addr.includes(':')) return `${addr.split('.').map((o) => o.padStart(3, '0')).join('.')}/${len}`;
+  return `${expandIpv6(addr)}/${len}`;
+}
+
+function expandIpv6(a: string): string {
+  const [head = '', tail = ''] = a.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = a.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = a.includes('::') ? [...h, ...Array.from({ length: 8 - h.length - t.length }, () => '0'), ...t] : h;
+  return groups.map((g) => g.padStart(4, '0')).join(':');
 }

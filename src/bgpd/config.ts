@@ -10,9 +10,15 @@
 //   listen: { addresses: [127.0.0.1], port: 1790 }
 //   api-socket: /run/podnet/bgpd.sock
 //   peers:
-//     - { address: 127.0.0.2, remote-asn: 65002, port: 1791, hold-time: 9 }
+//     - { address: 127.0.0.2, remote-asn: 65002, port: 1791, hold-time: 9, next-hop-ipv6: "fd00::1" }
 //   prefixes:
 //     - { prefix: 10.244.1.0/24, med: 10, communities: ["65001:100", no-export] }
+// Peer keys: address, remote-asn, local-asn, port, local-address, passive,
+// hold-time, keepalive, connect-retry, families, next-hop-ipv4/-ipv6 (our next
+// hop toward the peer; an IPv6 route over an IPv4 session needs next-hop-ipv6),
+// route-reflector-client, enabled. Prefix keys: prefix, next-hop (toward iBGP
+// peers; eBGP peers always get ours), origin, med, local-pref, communities,
+// large-communities, as-path-prepend (eBGP only).
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -138,11 +144,15 @@ const peerSchema = z
     keepalive: int(1, 21845, 'a keepalive interval in seconds').optional(),
     'connect-retry': int(1, 65535, 'a connect retry time in seconds').optional(),
     families: z.array(family, { error: 'must be a list of families' }).min(1, 'must name at least one family').optional(),
+    'next-hop-ipv4': address.optional(),
+    'next-hop-ipv6': address.optional(),
     'route-reflector-client': z.boolean({ error: 'must be true or false' }).optional(),
     password: z.string({ error: 'must be a string' }).optional(),
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .superRefine((p, ctx) => {
+    if (p['next-hop-ipv4'] !== undefined && p['next-hop-ipv4'].includes(':')) ctx.addIssue({ code: 'custom', path: ['next-hop-ipv4'], message: 'must be an IPv4 address' });
+    if (p['next-hop-ipv6'] !== undefined && !p['next-hop-ipv6'].includes(':')) ctx.addIssue({ code: 'custom', path: ['next-hop-ipv6'], message: 'must be an IPv6 address' });
     if (p.password !== undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'TCP-MD5 (RFC 2385) is not supported: node:net cannot set TCP_MD5SIG' });
     if (p.keepalive !== undefined && p['hold-time'] !== undefined && p['hold-time'] !== 0 && p.keepalive * 3 > p['hold-time']) {
       ctx.addIssue({ code: 'custom', path: ['keepalive'], message: `must be at most a third of hold-time (${p['hold-time']}s)` });
@@ -225,6 +235,8 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
       ...(p.keepalive !== undefined ? { keepaliveS: p.keepalive } : {}),
       ...(p['connect-retry'] !== undefined ? { connectRetryS: p['connect-retry'] } : {}),
       ...(p.families !== undefined ? { families: [...new Set(p.families)] } : {}),
+      ...(p['next-hop-ipv4'] !== undefined ? { nextHopIpv4: p['next-hop-ipv4'] } : {}),
+      ...(p['next-hop-ipv6'] !== undefined ? { nextHopIpv6: p['next-hop-ipv6'] } : {}),
       ...(p['route-reflector-client'] !== undefined ? { routeReflectorClient: p['route-reflector-client'] } : {}),
       ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
     })),

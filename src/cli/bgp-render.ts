@@ -6,7 +6,7 @@
 import type { AsPathSegmentView, DestinationView, GlobalView, NeighborView, NotificationView, PathView } from '../../bgp/index.ts';
 import { table } from './table.ts';
 
-/** gobgp's duration form: "00:01:02", "3d 04:05:06"; "never" for null. */
+/** gobgp's duration form: "00:01:02", "3d 04:05:06"; "never" for null (ages: unknown). */
 export function formatDuration(s: number | null): string {
   if (s === null) return 'never';
   const d = Math.floor(s / 86400);
@@ -33,8 +33,8 @@ export function renderNeighbors(ns: readonly NeighborView[]): string {
       String(n.remoteAsn),
       formatDuration(n.upDownS),
       stateText(n),
-      String(n.prefixes.reduce((a, p) => a + p.received, 0)),
-      String(n.prefixes.reduce((a, p) => a + p.accepted, 0)),
+      String(n.routes.received),
+      String(n.routes.accepted),
     ]),
   );
 }
@@ -93,8 +93,10 @@ export function renderNeighbor(n: NeighborView): string {
   lines.push(`    Notifications:  sent ${m.notificationsOut}, received ${m.notificationsIn}`);
   lines.push(`    Route refresh:  sent ${m.routeRefreshOut}, received ${m.routeRefreshIn}`);
   lines.push(`    Established:    ${m.established} times`);
+  const r = n.routes;
   lines.push('  Route statistics:');
-  for (const p of n.prefixes) lines.push(`    ${p.family.padEnd(13)} advertised ${p.advertised}, received ${p.received}, accepted ${p.accepted}`);
+  lines.push(`    Received ${r.received}, rejected ${r.rejected}, withdrawn ${r.withdrawn} (cumulative)`);
+  for (const p of n.prefixes) lines.push(`    ${p.family.padEnd(13)} accepted ${p.accepted}, advertised ${p.advertised}`);
   if (n.lastError !== null) {
     lines.push(`  Last error: ${n.lastError.reason} at ${new Date(n.lastError.at).toISOString()}`);
     if (n.lastError.notification !== null) lines.push(`    ${notificationText(n.lastError.notification)}`);
@@ -127,22 +129,38 @@ export function attrsText(p: PathView): string {
   return `[${parts.join(' ')}]`;
 }
 
-/** `podnet global rib`: "*>" best, "*" other valid paths, with the best path's deciding reason. */
+function ageText(p: PathView): string {
+  return p.ageS === null ? '-' : formatDuration(p.ageS);
+}
+
+/** A local route without a next hop shows the unspecified address, as gobgp does. */
+function nextHopText(p: PathView): string {
+  return p.nextHop ?? (p.family === 'ipv6-unicast' ? '::' : '0.0.0.0');
+}
+
+/** gobgp's marker: "*>" best, "*=" other ECMP members, "*" other valid paths, "" ineligible ones. */
+function marker(p: PathView): string {
+  if (p.best) return '*>';
+  if (!p.valid) return '';
+  return p.multipath ? '*=' : '*';
+}
+
+/** `podnet global rib`, with the deciding reason of each best path. */
 export function renderRib(ds: readonly DestinationView[]): string {
   if (ds.length === 0) return 'Network not in table\n';
   const rows: string[][] = [];
   for (const d of ds) {
-    for (const p of d.paths) rows.push([p.best ? '*>' : '*', d.prefix, p.nextHop, asPathText(p.asPath), formatDuration(p.ageS), attrsText(p), p.best ? (p.reason ?? '') : '']);
+    for (const p of d.paths) rows.push([marker(p), d.prefix, nextHopText(p), asPathText(p.asPath), ageText(p), attrsText(p), p.best ? (p.reason ?? '') : '']);
   }
   return table(['', 'Network', 'Next Hop', 'AS_PATH', 'Age', 'Attrs', 'Best because'], rows);
 }
 
-/** `podnet neighbor ADDR adj-in|adj-out`. */
+/** `podnet neighbor ADDR adj-in|adj-out` ("x" marks a path not eligible). */
 export function renderAdj(paths: readonly PathView[]): string {
   if (paths.length === 0) return 'Network not in table\n';
   return table(
     ['', 'Network', 'Next Hop', 'AS_PATH', 'Age', 'Attrs'],
-    paths.map((p) => [p.valid ? '' : 'x', p.prefix, p.nextHop, asPathText(p.asPath), formatDuration(p.ageS), attrsText(p)]),
+    paths.map((p) => [p.valid ? '' : 'x', p.prefix, nextHopText(p), asPathText(p.asPath), ageText(p), attrsText(p)]),
   );
 }
 

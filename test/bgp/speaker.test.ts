@@ -21,7 +21,7 @@ interface Pair {
   b: Speaker;
 }
 
-async function pair(asnA: number, asnB: number, extra: Partial<NeighborConfig> = {}): Promise<Pair> {
+async function pair(asnA: number, asnB: number, extra: Partial<NeighborConfig> = {}, extraB: Partial<NeighborConfig> = {}): Promise<Pair> {
   const a = new Speaker({ asn: parseAsn(asnA), routerId: parseRouterId('192.0.2.1'), listen: { addresses: ['127.0.0.1'], port: 0 } });
   const b = new Speaker({ asn: parseAsn(asnB), routerId: parseRouterId('192.0.2.2'), listen: { addresses: ['127.0.0.2'], port: 0 } });
   await a.start();
@@ -29,7 +29,7 @@ async function pair(asnA: number, asnB: number, extra: Partial<NeighborConfig> =
   const portA = a.listening[0]?.port ?? 0;
   const portB = b.listening[0]?.port ?? 0;
   a.addNeighbor({ address: parseIpAddress('127.0.0.2'), remoteAsn: parseAsn(asnB), port: portB, localAddress: parseIpAddress('127.0.0.1'), holdTimeS: 9, connectRetryS: 1, ...extra });
-  b.addNeighbor({ address: parseIpAddress('127.0.0.1'), remoteAsn: parseAsn(asnA), port: portA, localAddress: parseIpAddress('127.0.0.2'), holdTimeS: 9, connectRetryS: 1, passive: true });
+  b.addNeighbor({ address: parseIpAddress('127.0.0.1'), remoteAsn: parseAsn(asnA), port: portA, localAddress: parseIpAddress('127.0.0.2'), holdTimeS: 9, connectRetryS: 1, passive: true, ...extraB });
   await until('established', () => a.neighbor('127.0.0.2').state === 'Established' && b.neighbor('127.0.0.1').state === 'Established');
   return { a, b };
 }
@@ -43,7 +43,7 @@ describe('bgp/speaker', function () {
   });
 
   it('eBGP: routes arrive with prepend, next hop self, MED and communities; withdrawals propagate', async () => {
-    const { a, b } = await pair(65001, 65002);
+    const { a, b } = await pair(65001, 65002, { nextHopIpv6: parseIpAddress('fd00::a') });
     speakers.push(a, b);
     const events: BestPathChange[] = [];
     b.onBestPathChange((c) => events.push(...c));
@@ -63,33 +63,35 @@ describe('bgp/speaker', function () {
     assert.deepEqual(v4?.communities, ['65001:100']);
     assert.deepEqual(v4?.largeCommunities, ['65001:1:2']);
     assert.equal(v4?.best, true);
-    assert.equal(v4?.reason, 'only path');
+    assert.equal(v4?.reason, 'only-path');
     const v6 = rib[1]?.paths[0];
     assert.equal(rib[1]?.prefix, 'fd00:1::/64');
-    assert.equal(v6?.nextHop, 'fd00::1');
+    assert.equal(v6?.nextHop, 'fd00::a', 'toward eBGP the next hop is ours: the configured IPv6 one over an IPv4 session');
+    assert.equal(v6?.localPref, null);
     assert.deepEqual(v6?.asPath, [{ type: 'sequence', asns: [65001] }]);
     assert.deepEqual(
-      events.map((e) => [e.prefix, e.best?.nextHop]),
+      events.filter((e) => e.kind === 'added').map((e) => [e.prefix, e.best?.nextHop, e.reason]).sort(),
       [
-        ['10.244.1.0/24', '127.0.0.1'],
-        ['fd00:1::/64', 'fd00::1'],
-      ].filter((x) => events.some((e) => e.prefix === x[0])),
+        ['10.244.1.0/24', '127.0.0.1', 'only-path'],
+        ['fd00:1::/64', 'fd00::a', 'only-path'],
+      ],
     );
     const nb = b.neighbor('127.0.0.1');
     assert.deepEqual(
-      nb.prefixes.map((p) => [p.family, p.received, p.accepted]),
+      nb.prefixes.map((p) => [p.family, p.accepted]),
       [
-        ['ipv4-unicast', 1, 1],
-        ['ipv6-unicast', 1, 1],
+        ['ipv4-unicast', 1],
+        ['ipv6-unicast', 1],
       ],
     );
-    assert.equal(a.neighbor('127.0.0.2').prefixes.reduce((n, p) => n + p.advertised, 0), 2);
+    assert.equal(nb.routes.received, 2);
+    assert.equal(a.neighbor('127.0.0.2').routes.advertised, 2);
     assert.equal(a.adjOut('127.0.0.2').length, 2);
     assert.equal(b.adjIn('127.0.0.1').length, 2);
 
     assert.equal(a.withdraw(parsePrefix('10.244.1.0/24')), true);
     await until('withdrawn at b', () => b.rib('ipv4-unicast').length === 0);
-    assert.ok(events.some((e) => e.prefix === '10.244.1.0/24' && e.best === null));
+    assert.ok(events.some((e) => e.prefix === '10.244.1.0/24' && e.kind === 'withdrawn' && e.best === null));
     assert.equal(b.rib('ipv6-unicast').length, 1);
   });
 
@@ -112,29 +114,37 @@ describe('bgp/speaker', function () {
   });
 
   it('a route carrying our own AS is received but not accepted (RFC 4271 §9.1.2)', async () => {
-    // A (65001) -> B (65002) -> C (65001): C sees 65002 65001 and must refuse it
+    // A (65001) -> B (65002) -> C (65001, presenting itself to B as 65003 so B's sender-side loop check lets the route pass):
+    // C sees 65002 65001 and must refuse it
     const { a, b } = await pair(65001, 65002);
     speakers.push(a, b);
     const c = new Speaker({ asn: parseAsn(65001), routerId: parseRouterId('192.0.2.3'), listen: { addresses: ['127.0.0.3'], port: 0 } });
     speakers.push(c);
     await c.start();
-    b.addNeighbor({ address: parseIpAddress('127.0.0.3'), remoteAsn: parseAsn(65001), port: c.listening[0]?.port ?? 0, localAddress: parseIpAddress('127.0.0.2'), connectRetryS: 1 });
-    c.addNeighbor({ address: parseIpAddress('127.0.0.2'), remoteAsn: parseAsn(65002), passive: true });
+    b.addNeighbor({ address: parseIpAddress('127.0.0.3'), remoteAsn: parseAsn(65003), port: c.listening[0]?.port ?? 0, localAddress: parseIpAddress('127.0.0.2'), connectRetryS: 1 });
+    c.addNeighbor({ address: parseIpAddress('127.0.0.2'), remoteAsn: parseAsn(65002), localAsn: parseAsn(65003), passive: true });
     await until('b-c established', () => c.neighbor('127.0.0.2').state === 'Established');
     a.originate({ prefix: parsePrefix('10.244.4.0/24') });
-    const inC = await until('route in c adj-in', () => c.adjIn('127.0.0.2')[0]);
-    assert.deepEqual(inC.asPath, [{ type: 'sequence', asns: [65002, 65001] }]);
-    assert.equal(inC.valid, false);
-    assert.equal(c.rib().length, 0, 'an invalid path never reaches the Loc-RIB');
-    assert.deepEqual(
-      c.neighbor('127.0.0.2').prefixes.map((p) => [p.received, p.accepted]),
-      [
-        [1, 0],
-        [0, 0],
-      ],
-    );
-    // eBGP-learned routes are passed on to other eBGP peers with the MED dropped (RFC 4271 §5.1.4)
+    // B passes A's route on (next hop self); C counts it as received and rejected
+    await until('route advertised to c', () => b.adjOut('127.0.0.3')[0]);
+    assert.deepEqual(b.adjOut('127.0.0.3')[0]?.asPath, [{ type: 'sequence', asns: [65002, 65001] }]);
     assert.equal(b.adjOut('127.0.0.3')[0]?.nextHop, '127.0.0.2');
+    const routes = await until('c rejected it', () => {
+      const r = c.neighbor('127.0.0.2').routes;
+      return r.rejected === 1 ? r : null;
+    });
+    assert.deepEqual(routes, { received: 1, accepted: 0, rejected: 1, withdrawn: 0, advertised: 0 });
+    assert.equal(c.rib().length, 0, 'a looping path never reaches the Loc-RIB');
+    assert.equal(c.adjIn('127.0.0.2').length, 0);
+  });
+
+  it('local-AS override: the OPEN and the prepended AS are the override', async () => {
+    const { a, b } = await pair(65001, 65002, { localAsn: parseAsn(65100) }, { remoteAsn: parseAsn(65100) });
+    speakers.push(a, b);
+    a.originate({ prefix: parsePrefix('10.244.6.0/24'), asPathPrepend: 2 });
+    const p = await until('route at b', () => b.rib()[0]?.paths[0]);
+    assert.deepEqual(p.asPath, [{ type: 'sequence', asns: [65100, 65100, 65100] }]);
+    assert.equal(b.neighbor('127.0.0.1').session?.peerAsn, 65100);
   });
 
   it('shutdown sends an RFC 9003 message the other side shows; enable brings the session back', async () => {

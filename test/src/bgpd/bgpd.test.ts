@@ -105,10 +105,10 @@ describe('podnet bgpd: two daemons over loopback', function () {
     const portC = await freePort('127.0.0.3'); // nobody listens there: the third peer stays down
     const sockA = join(dir, 'a', 'api.sock');
     const sockB = join(dir, 'b', 'api.sock');
-    const peersA = [`{ address: 127.0.0.2, remote-asn: 65002, port: ${portB}, local-address: 127.0.0.1, hold-time: 9, connect-retry: 1 }`];
+    const peersA = [`{ address: 127.0.0.2, remote-asn: 65002, port: ${portB}, local-address: 127.0.0.1, hold-time: 9, connect-retry: 1, next-hop-ipv6: "fd00::a" }`];
     const prefixesA = [
       '{ prefix: 10.244.1.0/24, med: 10, communities: ["65001:100"], large-communities: ["65001:1:2"] }',
-      '{ prefix: "fd00:1::/64", next-hop: "fd00::1", med: 11, communities: ["65001:101"] }',
+      '{ prefix: "fd00:1::/64", med: 11, communities: ["65001:101"] }',
       '{ prefix: 10.244.9.0/24, communities: [no-export] }',
     ];
     const cfgA = (peers: string[], prefixes: string[]): string => yamlConfig({ id: '192.0.2.1', asn: 65001, addr: '127.0.0.1', port: portA, socket: sockA, peers, prefixes });
@@ -121,8 +121,8 @@ describe('podnet bgpd: two daemons over loopback', function () {
         addr: '127.0.0.2',
         port: portB,
         socket: sockB,
-        peers: [`{ address: 127.0.0.1, remote-asn: 65001, port: ${portA}, local-address: 127.0.0.2, hold-time: 9, connect-retry: 1 }`],
-        prefixes: ['{ prefix: 10.244.2.0/24, med: 20, communities: ["65002:200"], as-path-prepend: 1 }', '{ prefix: "fd00:2::/64", next-hop: "fd00::2", communities: ["65002:201"] }'],
+        peers: [`{ address: 127.0.0.1, remote-asn: 65001, port: ${portA}, local-address: 127.0.0.2, hold-time: 9, connect-retry: 1, next-hop-ipv6: "fd00::b" }`],
+        prefixes: ['{ prefix: 10.244.2.0/24, med: 20, communities: ["65002:200"], as-path-prepend: 1 }', '{ prefix: "fd00:2::/64", communities: ["65002:201"] }'],
       }),
     );
     const neighborOf = async (sock: string, addr: string): Promise<NeighborView> => (await apiRequest(sock, 'GET', `/v1/bgp/neighbor?address=${addr}`)) as NeighborView;
@@ -131,7 +131,7 @@ describe('podnet bgpd: two daemons over loopback', function () {
     const fromPeer = (rib: DestinationView[]): Map<string, DestinationView['paths'][number]> =>
       new Map(rib.flatMap((d) => d.paths.filter((p) => p.source !== 'local').map((p) => [d.prefix, p] as const)));
 
-    // B learns A's routes over eBGP: AS_PATH 65001, next hop self (or the configured one), MED, communities
+    // B learns A's routes over eBGP: AS_PATH 65001, next hop self (the configured IPv6 one for IPv6), MED, communities
     const atB = await until('A routes at B', async () => {
       const m = fromPeer(await ribOf(sockB));
       return m.size === 2 ? m : null;
@@ -143,10 +143,10 @@ describe('podnet bgpd: two daemons over loopback', function () {
     assert.deepEqual(b1?.communities, ['65001:100']);
     assert.deepEqual(b1?.largeCommunities, ['65001:1:2']);
     assert.equal(b1?.best, true);
-    assert.equal(b1?.reason, 'only path');
+    assert.equal(b1?.reason, 'only-path');
     const b6 = atB.get('fd00:1::/64');
     assert.equal(b6?.family, 'ipv6-unicast');
-    assert.equal(b6?.nextHop, 'fd00::1');
+    assert.equal(b6?.nextHop, 'fd00::a');
     assert.equal(b6?.med, 11);
     assert.deepEqual(b6?.communities, ['65001:101']);
     assert.equal(atB.has('10.244.9.0/24'), false, 'NO_EXPORT stays inside the AS (RFC 1997)');
@@ -159,7 +159,7 @@ describe('podnet bgpd: two daemons over loopback', function () {
     assert.equal(atA.get('10.244.2.0/24')?.nextHop, '127.0.0.2');
     assert.equal(atA.get('10.244.2.0/24')?.med, 20);
     assert.deepEqual(atA.get('10.244.2.0/24')?.communities, ['65002:200']);
-    assert.equal(atA.get('fd00:2::/64')?.nextHop, 'fd00::2');
+    assert.equal(atA.get('fd00:2::/64')?.nextHop, 'fd00::b');
     assert.deepEqual(atA.get('fd00:2::/64')?.communities, ['65002:201']);
     // the human table is there too
     assert.match(await cli('--socket', sockA, 'neighbor'), /^127\.0\.0\.2\s+65002\s+\d\d:\d\d:\d\d\s+Establ\s+2\s+2$/m);

@@ -19,6 +19,7 @@ peers:
     hold-time: 9
     keepalive: 3
     connect-retry: 2
+    next-hop-ipv6: "fd00::a"
     families: [ipv4, ipv6-unicast]
   - address: "fd00::0002"
     remote-asn: "1.10"
@@ -62,7 +63,7 @@ describe('bgpd/config', () => {
     assert.deepEqual(c.listen, { addresses: ['127.0.0.1', '::1'], port: 1790 });
     assert.equal(c.apiSocket, '/tmp/bgpd.sock');
     assert.deepEqual(c.peers, [
-      { address: '127.0.0.2', remoteAsn: 65002, port: 1791, localAddress: '127.0.0.1', holdTimeS: 9, keepaliveS: 3, connectRetryS: 2, families: ['ipv4-unicast', 'ipv6-unicast'] },
+      { address: '127.0.0.2', remoteAsn: 65002, port: 1791, localAddress: '127.0.0.1', holdTimeS: 9, keepaliveS: 3, connectRetryS: 2, families: ['ipv4-unicast', 'ipv6-unicast'], nextHopIpv6: 'fd00::a' },
       { address: 'fd00::2', remoteAsn: 65546, localAsn: 4200000001, passive: true, routeReflectorClient: true, enabled: false },
     ]);
     assert.deepEqual(c.prefixes, [
@@ -100,6 +101,7 @@ describe('bgpd/config', () => {
     ['hold time 2', '    hold-time: 9', '    hold-time: 2', /^peers\[0\]\.hold-time: must be 0 or at least 3 seconds/],
     ['keepalive over a third', '    keepalive: 3', '    keepalive: 4', /^peers\[0\]\.keepalive: must be at most a third of hold-time/],
     ['family', '    families: [ipv4, ipv6-unicast]', '    families: [ipv4, l2vpn-evpn]', /^peers\[0\]\.families\[1\]: unknown family "l2vpn-evpn"/],
+    ['next hop family of a peer', '    next-hop-ipv6: "fd00::a"', '    next-hop-ipv6: 10.0.0.1', /^peers\[0\]\.next-hop-ipv6: must be an IPv6 address/],
     ['password', '    passive: true', '    passive: true\n    password: secret', /^peers\[1\]\.password: TCP-MD5 \(RFC 2385\) is not supported/],
     ['typo key', '    connect-retry: 2', '    conect-retry: 2', /^peers\[0\]: Unrecognized key: "conect-retry"/],
     ['passive not bool', '    passive: true', '    passive: yes please', /^peers\[1\]\.passive: must be true or false/],

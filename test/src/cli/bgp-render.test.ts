@@ -40,9 +40,10 @@ function neighbor(over: Partial<NeighborView>): NeighborView {
       extendedMessage: false,
     },
     messages: { updatesIn: 4, updatesOut: 5, notificationsIn: 1, notificationsOut: 0, routeRefreshIn: 0, routeRefreshOut: 2, established: 2 },
+    routes: { received: 4, accepted: 3, rejected: 1, withdrawn: 2, advertised: 1 },
     prefixes: [
-      { family: 'ipv4-unicast', received: 3, accepted: 2, advertised: 1 },
-      { family: 'ipv6-unicast', received: 1, accepted: 1, advertised: 0 },
+      { family: 'ipv4-unicast', accepted: 2, advertised: 1 },
+      { family: 'ipv6-unicast', accepted: 1, advertised: 0 },
     ],
     lastError: null,
     ...over,
@@ -63,6 +64,7 @@ function path(over: Partial<PathView>): PathView {
     largeCommunities: [],
     ageS: 65,
     best: false,
+    multipath: false,
     valid: true,
     reason: null,
     ...over,
@@ -90,8 +92,8 @@ describe('cli/bgp-render', () => {
   it('neighbor table', () => {
     const text = renderNeighbors([
       neighbor({}),
-      neighbor({ address: 'fd00::2', remoteAsn: 4200000000, state: 'Idle', enabled: false, upDownS: null, session: null, prefixes: [] }),
-      neighbor({ address: '127.0.0.3', state: 'Active', upDownS: 59, prefixes: [] }),
+      neighbor({ address: 'fd00::2', remoteAsn: 4200000000, state: 'Idle', enabled: false, upDownS: null, session: null, routes: { received: 0, accepted: 0, rejected: 0, withdrawn: 0, advertised: 0 } }),
+      neighbor({ address: '127.0.0.3', state: 'Active', upDownS: 59, routes: { received: 7, accepted: 0, rejected: 7, withdrawn: 0, advertised: 0 } }),
     ]);
     assert.equal(
       text,
@@ -99,7 +101,7 @@ describe('cli/bgp-render', () => {
         'Peer       AS          Up/Down   State        #Received  #Accepted',
         '127.0.0.2  65002       01:02:03  Establ       4          3',
         'fd00::2    4200000000  never     Idle(Admin)  0          0',
-        '127.0.0.3  65002       00:00:59  Active       0          0',
+        '127.0.0.3  65002       00:00:59  Active       7          0',
         '',
       ].join('\n'),
     );
@@ -129,8 +131,9 @@ describe('cli/bgp-render', () => {
     Route refresh:  sent 2, received 0
     Established:    2 times
   Route statistics:
-    ipv4-unicast  advertised 1, received 3, accepted 2
-    ipv6-unicast  advertised 0, received 1, accepted 1
+    Received 4, rejected 1, withdrawn 2 (cumulative)
+    ipv4-unicast  accepted 2, advertised 1
+    ipv6-unicast  accepted 1, advertised 0
   Last error: peer sent NOTIFICATION 6/2 at 2026-01-02T03:04:05.000Z
     Cease/Administrative Shutdown (6/2) received: "maintenance 42"
 `,
@@ -142,32 +145,36 @@ describe('cli/bgp-render', () => {
     assert.match(up, /^ {2}Capabilities received: multiprotocol, four-octet-as$/m);
   });
 
-  it('global rib: *> best with its reason, * other valid paths', () => {
+  it('global rib: *> best with its reason, *= ECMP members, * other valid paths', () => {
     const ds: DestinationView[] = [
       {
         prefix: '10.244.1.0/24',
         family: 'ipv4-unicast',
         paths: [
-          path({ best: true, reason: 'as-path length', asPath: [{ type: 'sequence', asns: [65002] }], med: 5, communities: ['65002:7'] }),
+          path({ best: true, multipath: true, reason: 'as-path-length', asPath: [{ type: 'sequence', asns: [65002] }], med: 5, communities: ['65002:7'] }),
+          path({ source: '127.0.0.4', nextHop: '127.0.0.4', asPath: [{ type: 'sequence', asns: [65004] }], multipath: true, ageS: 7 }),
           path({ source: '127.0.0.3', nextHop: '127.0.0.3', ageS: 3600 }),
+          path({ source: '127.0.0.5', nextHop: '127.0.0.5', valid: false, ageS: null }),
         ],
       },
-      { prefix: 'fd00:1::/64', family: 'ipv6-unicast', paths: [path({ prefix: 'fd00:1::/64', family: 'ipv6-unicast', source: 'local', nextHop: '::', asPath: [], best: true, reason: 'only path', ageS: 1 })] },
+      { prefix: 'fd00:1::/64', family: 'ipv6-unicast', paths: [path({ prefix: 'fd00:1::/64', family: 'ipv6-unicast', source: 'local', nextHop: null, asPath: [], best: true, reason: 'only-path', ageS: 1 })] },
     ];
     assert.equal(
       renderRib(ds),
       [
         '    Network        Next Hop   AS_PATH      Age       Attrs                                          Best because',
-        '*>  10.244.1.0/24  127.0.0.2  65002        00:01:05  [{Origin: i} {Med: 5} {Communities: 65002:7}]  as-path length',
+        '*>  10.244.1.0/24  127.0.0.2  65002        00:01:05  [{Origin: i} {Med: 5} {Communities: 65002:7}]  as-path-length',
+        '*=  10.244.1.0/24  127.0.0.4  65004        00:00:07  [{Origin: i}]',
         '*   10.244.1.0/24  127.0.0.3  65002 65010  01:00:00  [{Origin: i}]',
-        '*>  fd00:1::/64    ::                      00:00:01  [{Origin: i}]                                  only path',
+        '    10.244.1.0/24  127.0.0.5  65002 65010  -         [{Origin: i}]',
+        '*>  fd00:1::/64    ::                      00:00:01  [{Origin: i}]                                  only-path',
         '',
       ].join('\n'),
     );
     assert.equal(renderRib([]), 'Network not in table\n');
   });
 
-  it('adj-in marks paths that failed import checks', () => {
+  it('adj-in/out marks paths that are not eligible', () => {
     assert.equal(
       renderAdj([path({}), path({ prefix: '10.244.9.0/24', valid: false })]),
       ['   Network        Next Hop   AS_PATH      Age       Attrs', '   10.244.1.0/24  127.0.0.2  65002 65010  00:01:05  [{Origin: i}]', 'x  10.244.9.0/24  127.0.0.2  65002 65010  00:01:05  [{Origin: i}]', ''].join('\n'),
