@@ -73,9 +73,14 @@ export function setEntries(s: IpSet): string[] {
   return [...out].sort();
 }
 
-/** Deterministic temporary name for a set: fits the name limit, never collides with our live names. */
+/**
+ * Deterministic temporary name for a set, one per set (never shared between
+ * sets or controllers: kube-router #1521). It keeps the owner's prefix
+ * (`PODNET-B-…` -> `PODNET-TMP-…`) so prefix-based cleanup finds leftovers.
+ */
 export function tempName(name: string): string {
-  return `TMP-${createHash('sha256').update(name).digest('hex').slice(0, 16).toUpperCase()}`;
+  const owner = /^[A-Za-z0-9]{1,10}-/.exec(name)?.[0] ?? '';
+  return `${owner}TMP-${createHash('sha256').update(name).digest('hex').slice(0, 16).toUpperCase()}`;
 }
 
 function header(s: IpSet, name: string): string {

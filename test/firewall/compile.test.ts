@@ -95,6 +95,23 @@ describe('firewall/compile: determinism and plans', () => {
     assert.deepEqual(v4.jumps, { insert: [], delete: [] });
   });
 
+  it('a namespace label change rewrites only sets that namespace owns', () => {
+    const s = scenarios.find((x) => x.name === 'namespace-selector');
+    assert.ok(s !== undefined);
+    const before = compileFirewall(s.input);
+    const namespaces = s.input.namespaces.map((n) =>
+      n.metadata?.name === 'default' ? { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, team: 'frontend' } } } : n,
+    );
+    const after = compileFirewall({ ...s.input, namespaces });
+    const plan = planFirewall(after, before);
+    assert.deepEqual(plan.iptables, []);
+    assert.ok(plan.ipsetWrite.write.length > 0);
+    const owned = before.contributions.get('namespace/default')?.sets ?? [];
+    for (const set of plan.ipsetWrite.write) assert.ok(owned.includes(set.name), `${set.name} is owned by namespace/default`);
+    const v4 = family(after, 'inet');
+    assert.equal(evaluate(v4, { hook: 'FORWARD', src: '10.244.1.11', dst: '10.244.1.13', proto: 'tcp', dport: 443 }).verdict, 'continue');
+  });
+
   it('records owners: pod chains belong to the pod and each selecting policy', () => {
     const s = scenarios.find((x) => x.name === 'union-of-policies');
     assert.ok(s !== undefined);

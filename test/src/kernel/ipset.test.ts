@@ -28,7 +28,9 @@ describe('src/kernel/ipset', () => {
   it('renders build-swap-destroy per set, sets and entries sorted, then destroys', () => {
     const t1 = tempName('PODNET-B-1');
     const t2 = tempName('PODNET-N-1');
-    assert.match(t1, /^TMP-[0-9A-F]{16}$/);
+    assert.match(t1, /^PODNET-TMP-[0-9A-F]{16}$/);
+    assert.notEqual(t1, t2);
+    assert.match(tempName('x'.repeat(31)), /^TMP-[0-9A-F]{16}$/);
     assert.equal(
       renderIpsetRestore({ write: [ports, nets], destroy: ['PODNET-Z', 'PODNET-Y'] }),
       [
