@@ -13,6 +13,7 @@
 import type { Family, IpAddress, Ipv4, Prefix } from '../types.ts';
 import { buildUpdates, buildWithdrawals, encodeAttributes, encodeUpdate, endOfRib, maxTxLength, type WireContext } from '../wire/index.ts';
 import type { AttrSet } from './attr-set.ts';
+import type { Entry } from './path.ts';
 import type { PeerCounters } from './types.ts';
 
 /**
@@ -34,7 +35,7 @@ interface Bucket {
 }
 
 /** Produces the out attribute set of a prefix from the current Loc-RIB, for the initial dump (null: nothing to send). */
-export type FeedFn = (family: Family, prefix: Prefix) => AttrSet | null;
+export type FeedFn = (family: Family, prefix: Prefix, entry: Entry) => AttrSet | null;
 
 /** Drops stale and duplicate copies from a bucket's array. */
 function compact(fs: FamilyOut, b: Bucket): void {
@@ -56,7 +57,7 @@ class FamilyOut {
   readonly pending = new Map<Prefix, Bucket>();
   readonly buckets = new Map<AttrSet, Bucket>();
   readonly withdraw: Bucket;
-  feed: Iterator<Prefix> | null = null;
+  feed: Iterator<[Prefix, Entry]> | null = null;
   eorPending = false;
   /** ADD-PATH toward the peer in this family: 4 more octets per NLRI. */
   readonly addPath: boolean;
@@ -71,8 +72,17 @@ const UPDATE_FIXED = 19 + 4;
 /** Prefixes taken from the Loc-RIB per feed step. */
 const FEED_CHUNK = 4096;
 
+/** NLRI octets of a canonical prefix: length octet, address octets, path id (RFC 4271 §4.3, RFC 7911 §3). */
 function entrySize(prefix: Prefix, addPath: boolean): number {
-  const len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
+  // the length is the last one to three digits, after '/'
+  const n = prefix.length;
+  let len = prefix.charCodeAt(n - 1) - 48;
+  const c2 = prefix.charCodeAt(n - 2);
+  if (c2 !== 47) {
+    len += (c2 - 48) * 10;
+    const c3 = prefix.charCodeAt(n - 3);
+    if (c3 !== 47) len += (c3 - 48) * 100;
+  }
   return 1 + ((len + 7) >> 3) + (addPath ? 4 : 0);
 }
 
@@ -96,11 +106,11 @@ export class AdjOut {
     }
   }
 
-  /** Starts the initial (or a refresh) dump of a family from `prefixes` (a live Loc-RIB iterator); End-of-RIB follows it when `eor`. */
-  startFeed(family: Family, prefixes: Iterator<Prefix>, eor: boolean): void {
+  /** Starts the initial (or a refresh) dump of a family from `entries` (a live Loc-RIB iterator); End-of-RIB follows it when `eor`. */
+  startFeed(family: Family, entries: Iterator<[Prefix, Entry]>, eor: boolean): void {
     const fs = this.#fam.get(family);
     if (fs === undefined) return;
-    fs.feed = prefixes;
+    fs.feed = entries;
     if (eor) fs.eorPending = true;
   }
 
@@ -225,14 +235,15 @@ export class AdjOut {
   }
 
   #advanceFeed(family: Family, fs: FamilyOut): void {
-    const it = fs.feed as Iterator<Prefix>;
+    const it = fs.feed as Iterator<[Prefix, Entry]>;
     for (let k = 0; k < FEED_CHUNK; k++) {
       const n = it.next();
       if (n.done === true) {
         fs.feed = null;
         return;
       }
-      this.mark(family, n.value, this.#feedFn(family, n.value));
+      const [prefix, entry] = n.value;
+      this.mark(family, prefix, this.#feedFn(family, prefix, entry));
     }
   }
 

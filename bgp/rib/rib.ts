@@ -78,8 +78,8 @@ export class Rib implements LocRibListener {
       }
       bindSession(p, info);
       const families = FAMILIES.filter((f) => info.capabilities.families.has(f));
-      p.out = new AdjOut(info.capabilities.context, families, p.src.counters, (family, prefix) => this.#exportFor(p, family, prefix, bestOf(this.#loc.table(family).get(prefix))));
-      for (const f of families) p.out.startFeed(f, this.#loc.table(f).keys(), true);
+      p.out = new AdjOut(info.capabilities.context, families, p.src.counters, (family, prefix, entry) => this.#exportFor(p, family, prefix, bestOf(entry)));
+      for (const f of families) p.out.startFeed(f, this.#loc.table(f).entries(), true);
       this.#dirty.add(p);
     });
   }
@@ -245,7 +245,7 @@ export class Rib implements LocRibListener {
     if (out === null || !out.has(family)) return;
     this.#op(() => {
       out.resetAdvertised(family);
-      out.startFeed(family, this.#loc.table(family).keys(), false);
+      out.startFeed(family, this.#loc.table(family).entries(), false);
       this.#dirty.add(p);
     });
   }
