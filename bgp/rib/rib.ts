@@ -76,6 +76,8 @@ export class Rib implements LocRibListener {
         // exported attributes may carry it (ORIGINATOR_ID when reflecting): drop every cached export
         for (const q of this.#peers.values()) q.cache = new Map();
       }
+      // a new session without peerDown for the old one: its Adj-RIB-Out is stale
+      p.out?.clear();
       bindSession(p, info);
       const families = FAMILIES.filter((f) => info.capabilities.families.has(f));
       p.out = new AdjOut(info.capabilities.context, families, p.src.counters, (family, prefix, entry) => this.#exportFor(p, family, prefix, bestOf(entry)));

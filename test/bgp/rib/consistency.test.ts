@@ -155,3 +155,57 @@ describe('bgp/rib peer options and robustness', () => {
     assert.equal(drain(rib, '198.18.3.2').updates.length, 1);
   });
 });
+
+describe('bgp/rib lifecycle', () => {
+  it('IGP cost changes: reevaluate() re-runs the decision and reports the new best', () => {
+    const cost = new Map<string, number | null>([
+      ['198.18.3.1', 10],
+      ['198.18.3.2', 20],
+    ]);
+    const rib = newRib({ igpCost: (nh) => cost.get(nh ?? '') ?? null });
+    addPeer(rib, { id: '198.18.3.1', asn: LOCAL_AS as number, routerId: '1.1.1.1' });
+    addPeer(rib, { id: '198.18.3.2', asn: LOCAL_AS as number, routerId: '2.2.2.2' });
+    for (const id of ['198.18.3.1', '198.18.3.2']) rib.receiveUpdate(id, announce(['10.244.0.0/24'], { origin: 0, asPath: [], localPref: 100, nextHop: id }));
+    assert.equal(rib.lookup(pfx('10.244.0.0/24'))?.reason, 'igp-cost');
+    const events = recordEvents(rib);
+    cost.set('198.18.3.1', 30);
+    rib.reevaluate();
+    assert.deepEqual(events.map((e) => [e.kind, e.best?.nextHop, e.reason]), [['changed', '198.18.3.2', 'igp-cost']]);
+    // both next hops unreachable: withdrawn; one back: added
+    cost.set('198.18.3.1', null);
+    cost.set('198.18.3.2', null);
+    rib.reevaluate();
+    cost.set('198.18.3.1', 5);
+    rib.reevaluate();
+    assert.deepEqual(events.slice(1).map((e) => [e.kind, e.best?.nextHop ?? null]), [
+      ['withdrawn', null],
+      ['added', '198.18.3.1'],
+    ]);
+    assert.equal(rib.lookup(pfx('10.244.0.0/24'))?.candidates.find((c) => c.nextHop === '198.18.3.2')?.eligible, false);
+  });
+
+  it('removePeer drops the peer and its routes; its id can be registered again', () => {
+    const rib = newRib();
+    addPeer(rib, { id: '198.18.3.1', asn: 65001 });
+    rib.receiveUpdate('198.18.3.1', announce(['10.244.0.0/24'], ebgpAttrs(65001)));
+    rib.removePeer('198.18.3.1');
+    assert.deepEqual(rib.peers, []);
+    assert.equal(rib.size('ipv4-unicast'), 0);
+    assert.throws(() => rib.counters('198.18.3.1'), /unknown peer/);
+    addPeer(rib, { id: '198.18.3.1', asn: 65009 });
+    assert.deepEqual(rib.peers, ['198.18.3.1']);
+  });
+
+  it('a second peerUp without peerDown restarts the Adj-RIB-Out cleanly', () => {
+    const rib = newRib();
+    addPeer(rib, { id: '198.18.3.1', asn: 65001 });
+    addPeer(rib, { id: '198.18.3.2', asn: 65002, families: ['ipv4-unicast'] });
+    rib.receiveUpdate('198.18.3.1', announce(['10.244.0.0/24', '10.244.1.0/24'], ebgpAttrs(65001)));
+    drain(rib, '198.18.3.2');
+    peerUp(rib, { id: '198.18.3.2', asn: 65002, families: ['ipv4-unicast'] });
+    const again = drain(rib, '198.18.3.2');
+    assert.equal(again.updates.length, 1);
+    assert.deepEqual(again.eor, ['ipv4-unicast']);
+    assert.equal(rib.counters('198.18.3.2').advertised, 2);
+  });
+});
