@@ -42,10 +42,13 @@ export interface Measurement {
   readonly polls: number;
   readonly peak_rss_kb: number;
   readonly cpu_s: number;
+  /** VmRSS when the session was enabled (the idle daemon). */
+  readonly start_rss_kb: number;
 }
 
 export interface ProcStats {
   readonly hwmKb: number;
+  readonly rssKb: number;
   readonly cpuS: number;
 }
 
@@ -54,10 +57,12 @@ const ticks = 100; // USER_HZ on Linux
 /** VmHWM and user+system CPU of a process, or null if it is gone. */
 export function procStats(pid: number): ProcStats | null {
   try {
-    const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { hwmKb: hwm, cpuS: (Number(f[11]) + Number(f[12])) / ticks };
+    return { hwmKb: hwm, rssKb: rss, cpuS: (Number(f[11]) + Number(f[12])) / ticks };
   } catch {
     return null;
   }
@@ -82,6 +87,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
   if (pre.established || pre.count > 0) throw new Error(`session already up before measuring (${pre.state}, ${pre.count} prefixes)`);
 
   // Phase 1: Established.
+  const startRssKb = procStats(rcv.pid)?.rssKb ?? NaN;
   const tEnable = now();
   await opts.enable();
   let lastNo = now();
@@ -140,6 +146,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
         polls,
         peak_rss_kb: st?.hwmKb ?? NaN,
         cpu_s: st?.cpuS ?? NaN,
+        start_rss_kb: startRssKb,
       };
     }
     prev = cur;
@@ -155,5 +162,6 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
     polls,
     peak_rss_kb: st?.hwmKb ?? NaN,
     cpu_s: st?.cpuS ?? NaN,
+    start_rss_kb: startRssKb,
   };
 }

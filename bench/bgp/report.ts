@@ -25,6 +25,8 @@ export interface ReceiverSummary {
   readonly rib_interp_s: number | null;
   readonly rib_all_s: readonly number[];
   readonly peak_rss_mb: number | null;
+  /** Median RSS of the idle daemon before the session came up. */
+  readonly start_rss_mb: number | null;
   readonly cpu_s: number | null;
 }
 
@@ -76,6 +78,7 @@ export function summarize(records: readonly RunRecord[]): KSummary[] {
         rib_interp_s: median(ok.map((r) => r.rib_interp_s ?? NaN)),
         rib_all_s: ok.map((r) => r.rib_s ?? NaN),
         peak_rss_mb: rssMb,
+        start_rss_mb: median(ok.map((r) => (r.start_rss_kb ?? NaN) / 1024)),
         cpu_s: median(ok.map((r) => r.cpu_s ?? NaN)),
       };
     });
@@ -107,11 +110,11 @@ function verdict(v: boolean | null): string {
 export function renderK(s: KSummary, load: string): string {
   const l: string[] = [];
   l.push(`K = ${s.k.toLocaleString('en')} IPv4 /32s, BIRD injector, one eBGP session; ${load}`);
-  l.push(`  ${pad('receiver', 16)} ${lpad('runs ok', 7)} ${lpad('RIB s (median)', 14)} ${lpad('interp s', 9)} ${lpad('peak RSS MB', 11)} ${lpad('CPU s', 7)}  RIB s per run`);
+  l.push(`  ${pad('receiver', 22)} ${lpad('runs ok', 7)} ${lpad('RIB s (median)', 14)} ${lpad('interp s', 9)} ${lpad('peak RSS MB', 11)} ${lpad('idle RSS MB', 11)} ${lpad('CPU s', 7)}  RIB s per run`);
   for (const r of s.receivers) {
     const name = `${LABELS[r.receiver]} ${r.version}`;
     l.push(
-      `  ${pad(name, 16)} ${lpad(`${r.ok}/${r.runs}`, 7)} ${lpad(f(r.rib_s), 14)} ${lpad(f(r.rib_interp_s), 9)} ${lpad(f(r.peak_rss_mb, 1), 11)} ${lpad(f(r.cpu_s, 2), 7)}  ${r.rib_all_s.map((x) => x.toFixed(3)).join(' ')}`,
+      `  ${pad(name, 22)} ${lpad(`${r.ok}/${r.runs}`, 7)} ${lpad(f(r.rib_s), 14)} ${lpad(f(r.rib_interp_s), 9)} ${lpad(f(r.peak_rss_mb, 1), 11)} ${lpad(f(r.start_rss_mb, 1), 11)} ${lpad(f(r.cpu_s, 2), 7)}  ${r.rib_all_s.map((x) => x.toFixed(3)).join(' ')}`,
     );
   }
   const t = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`);

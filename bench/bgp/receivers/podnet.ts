@@ -2,9 +2,10 @@
 // Speaker alone, no Kubernetes, no kernel programming: Loc-RIB only) with
 // one passive eBGP peer. State and the accepted-prefix count come from its
 // management socket, GET /v1/bgp/neighbor?address=A (NeighborView: `state`,
-// and `prefixes[].accepted` of ipv4-unicast) over one kept-alive HTTP
-// connection. The view counts the Adj-RIB-In on each call, so the probe is
-// treated as linear-cost. RFC 4271 (eBGP).
+// and `prefixes[].accepted` of ipv4-unicast), one HTTP connection per probe
+// (a kept-alive connection stalled for many seconds after a busy period).
+// The view counts the Adj-RIB-In on each call, so the probe is treated as
+// linear-cost. RFC 4271 (eBGP).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
@@ -59,9 +60,9 @@ export function decodeNeighbor(v: NeighborViewSubset): Probe {
   return { state, established: state === 'Established', count };
 }
 
-function getJson(agent: http.Agent, socketPath: string, path: string): Promise<unknown> {
+function getJson(socketPath: string, path: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path, method: 'GET', agent, timeout: 60_000 }, (res) => {
+    const req = http.request({ socketPath, path, method: 'GET', agent: false, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -95,16 +96,15 @@ export const podnetReceiver: ReceiverKind = {
     const sock = join(ctx.dir, 'bgpd.sock');
     writeFileSync(conf, podnetReceiverConfig(ctx, sock));
     const proc = ctx.ns.spawn(`${ctx.ns.name}-bgpd`, process.execPath, bgpdCommand(['--config', conf]), { logPath: join(ctx.dir, 'bgpd.log') });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const path = `/v1/bgp/neighbor?address=${encodeURIComponent(ctx.peerAddress)}`;
-    const probe = async (): Promise<Probe> => decodeNeighbor((await getJson(agent, sock, path)) as NeighborViewSubset);
+    const probe = async (): Promise<Probe> => decodeNeighbor((await getJson(sock, path)) as NeighborViewSubset);
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
         await probe();
         break;
       } catch (e: unknown) {
-        if (!proc.running) throw new Error(`podnet bgpd exited:\n${proc.log().slice(-2000)}`, { cause: e });
+        if (!proc.running) throw new Error(`podnet bgpd exited (log ${proc.logPath}):\n${proc.log().slice(-2000)}`, { cause: e });
         if (Date.now() > deadline) throw new Error(`podnet bgpd API not up: ${e instanceof Error ? e.message : String(e)}\n${proc.log().slice(-2000)}`, { cause: e });
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -117,7 +117,6 @@ export const podnetReceiver: ReceiverKind = {
       probe,
       log: () => proc.log(),
       async stop() {
-        agent.destroy();
         await proc.stop();
       },
     };
