@@ -93,12 +93,12 @@ export class LocRib {
     this.#listener.bestChanged(family, prefix, prev[0], prev[1], e);
   }
 
-  /** Adds or replaces the path of (src, pathId). Returns true when it is new (not a replacement). */
-  upsert(family: Family, prefix: Prefix, src: Source, pathId: number, attrs: AttrSet): boolean {
+  /** Adds or replaces the path of (src, pathId), received at `now` (epoch ms). Returns true when it is new (not a replacement). */
+  upsert(family: Family, prefix: Prefix, src: Source, pathId: number, attrs: AttrSet, now: number): boolean {
     const t = this.table(family);
     const e = t.get(prefix);
     if (e === undefined) {
-      const p = src.path(attrs, pathId);
+      const p = src.path(attrs, pathId, now);
       if (this.#bare) {
         t.set(prefix, p);
         this.#listener.bestChanged(family, prefix, null, null, p);
@@ -114,12 +114,12 @@ export class LocRib {
     if (e instanceof Path) {
       if (e.src === src && e.pathId === pathId) {
         if (e.attrs === attrs) return false;
-        const p = src.path(attrs, pathId);
+        const p = src.path(attrs, pathId, now);
         t.set(prefix, p);
         this.#report(family, prefix, prev, p);
         return false;
       }
-      const d = new Dest([e, src.path(attrs, pathId)]);
+      const d = new Dest([e, src.path(attrs, pathId, now)]);
       this.#redecide(d);
       t.set(prefix, d);
       this.#report(family, prefix, prev, d);
@@ -131,7 +131,7 @@ export class LocRib {
     const isNew = k === paths.length;
     if (!isNew && (paths[k] as Path).attrs === attrs) return false;
     // a fresh array: the previous multipath array is compared against afterwards and must not change under it
-    e.paths = isNew ? [...paths, src.path(attrs, pathId)] : paths.map((p, i) => (i === k ? src.path(attrs, pathId) : p));
+    e.paths = isNew ? [...paths, src.path(attrs, pathId, now)] : paths.map((p, i) => (i === k ? src.path(attrs, pathId, now) : p));
     this.#redecide(e);
     this.#report(family, prefix, prev, e);
     return isNew;

@@ -9,6 +9,9 @@ import { ipv4ToNumber, ipv6ToBytes, type Asn, type IpAddress, type RouterId } fr
 import type { AttrSet } from './attr-set.ts';
 import type { BestReason, PathSource, PathView, PeerCounters, PeerRole } from './types.ts';
 
+/** Routes of one source with equal attributes share a Path when they arrive within this much time (their age's precision). */
+export const AGE_GRANULARITY_MS = 1000;
+
 /** A route's origin: one per configured peer, plus one for local origination. */
 export class Source {
   readonly id: string;
@@ -37,13 +40,18 @@ export class Source {
     this.addressKey = addressSortKey(id);
   }
 
-  /** The path of (this source, attrs, pathId): shared when pathId is 0, so equal routes are one object. */
-  path(attrs: AttrSet, pathId: number): Path {
-    if (pathId !== 0) return new Path(this, attrs, pathId);
-    if (attrs === this.#lastAttrs) return this.#lastPath as Path;
+  /**
+   * The path of (this source, attrs, pathId) received at `now`: shared when
+   * pathId is 0 and `now` is within AGE_GRANULARITY_MS of the shared one's
+   * time, so equal routes arriving together are one object.
+   */
+  path(attrs: AttrSet, pathId: number, now: number): Path {
+    if (pathId !== 0) return new Path(this, attrs, pathId, now);
+    const last = this.#lastPath;
+    if (attrs === this.#lastAttrs && last !== null && now - last.since < AGE_GRANULARITY_MS) return last;
     let p = this.#paths.get(attrs);
-    if (p === undefined) {
-      p = new Path(this, attrs, 0);
+    if (p === undefined || now - p.since >= AGE_GRANULARITY_MS) {
+      p = new Path(this, attrs, 0, now);
       this.#paths.set(attrs, p);
     }
     this.#lastAttrs = attrs;
@@ -82,23 +90,27 @@ export function addressSortKey(address: string): string {
 
 /**
  * A route's (source, attributes, path id): immutable and shared by every
- * prefix that has the same triple (Source.path), so a table of a million
- * prefixes from one peer with one attribute set holds one Path. A change of
+ * prefix that has the same triple and arrived within a second (Source.path),
+ * so a table of a million prefixes from one peer with one attribute set holds
+ * a handful of Paths. A change of
  * attributes is a different Path, so identity comparison detects changes.
  */
 export class Path {
   readonly src: Source;
   readonly attrs: AttrSet;
   readonly pathId: number;
+  /** When the route was received or last changed (epoch ms, to AGE_GRANULARITY_MS). */
+  readonly since: number;
   /** Cached read-only view (events, CLI). */
   view: PathView | null = null;
   /** Cached [view] and next-hop list of the single-path multipath set (events). */
   single: { readonly views: readonly PathView[]; readonly nextHops: readonly IpAddress[] } | null = null;
 
-  constructor(src: Source, attrs: AttrSet, pathId: number) {
+  constructor(src: Source, attrs: AttrSet, pathId: number, since: number) {
     this.src = src;
     this.attrs = attrs;
     this.pathId = pathId;
+    this.since = since;
   }
 
   get nextHop(): IpAddress | null {

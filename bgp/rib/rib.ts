@@ -34,9 +34,11 @@ export class Rib implements LocRibListener {
   #changes: BestPathChange[] = [];
   readonly #dirty = new Set<PeerState>();
   #depth = 0;
+  readonly #clock: () => number;
 
   constructor(config: RibConfig) {
     this.config = config;
+    this.#clock = config.now ?? Date.now;
     this.#ctx = {
       localAsn: config.localAsn,
       defaultLocalPref: config.defaultLocalPref ?? 100,
@@ -155,6 +157,7 @@ export class Rib implements LocRibListener {
     const policy = this.config.importPolicy;
     const c = p.src.counters;
     const n = list.prefixes.length;
+    const now = this.#clock();
     for (let k = 0; k < n; k++) {
       const prefix = list.prefixes[k] as Prefix;
       const id = ids?.[k] ?? 0;
@@ -163,7 +166,7 @@ export class Rib implements LocRibListener {
       if (final === null) {
         c.rejected++;
         if (this.#loc.remove(family, prefix, p.src, id)) this.#accepted(p, family, -1);
-      } else if (this.#loc.upsert(family, prefix, p.src, id, final)) {
+      } else if (this.#loc.upsert(family, prefix, p.src, id, final, now)) {
         this.#accepted(p, family, 1);
       }
     }
@@ -187,13 +190,14 @@ export class Rib implements LocRibListener {
     const p = this.#peer(id);
     if (p.prePolicy === null) return false;
     this.#op(() => {
+      const now = this.#clock();
       for (const [family, m] of p.prePolicy as Map<Family, Map<string, AttrSet>>) {
         for (const [key, set] of m) {
           const [prefix, pathId] = parsePreKey(key);
           const final = this.#imported(p, prefix, set);
           if (final === null) {
             if (this.#loc.remove(family, prefix, p.src, pathId)) this.#accepted(p, family, -1);
-          } else if (this.#loc.upsert(family, prefix, p.src, pathId, final)) this.#accepted(p, family, 1);
+          } else if (this.#loc.upsert(family, prefix, p.src, pathId, final, now)) this.#accepted(p, family, 1);
         }
       }
     });
@@ -208,7 +212,7 @@ export class Rib implements LocRibListener {
     const attrs: PathAttributes = { ...a, origin: a.origin ?? Origin.igp, asPath: a.asPath ?? [] };
     const set = this.#interner.intern(attrs, route.nextHop ?? null);
     this.#op(() => {
-      this.#loc.upsert(prefixFamily(route.prefix), route.prefix, this.#local, 0, set);
+      this.#loc.upsert(prefixFamily(route.prefix), route.prefix, this.#local, 0, set, this.#clock());
     });
   }
 
@@ -327,13 +331,13 @@ export class Rib implements LocRibListener {
     if (prePolicy) {
       for (const [key, set] of p.prePolicy?.get(family) ?? []) {
         const [prefix, pathId] = parsePreKey(key);
-        yield { prefix, pathId, nextHop: set.nextHop, attributes: set.attributes };
+        yield { prefix, pathId, nextHop: set.nextHop, attributes: set.attributes, since: null };
       }
       return;
     }
     for (const [prefix, e] of this.#loc.table(family)) {
       for (const path of e instanceof Dest ? e.paths : [e]) {
-        if (path.src === p.src) yield { prefix, pathId: path.pathId, nextHop: path.attrs.nextHop, attributes: path.attrs.attributes };
+        if (path.src === p.src) yield { prefix, pathId: path.pathId, nextHop: path.attrs.nextHop, attributes: path.attrs.attributes, since: path.since };
       }
     }
   }

@@ -87,6 +87,8 @@ export interface RibConfig extends DecisionOptions {
   readonly exportPolicy?: ExportPolicy;
   /** LOCAL_PREF assumed for paths without one and sent to iBGP peers when missing (default 100). */
   readonly defaultLocalPref?: number;
+  /** Wall clock for route ages (epoch ms; default Date.now). */
+  readonly now?: () => number;
 }
 
 /** A peer as the RIB sees it (the speaker registers it before the session comes up). */
@@ -161,6 +163,8 @@ export interface PathView {
   readonly nextHop: IpAddress | null;
   /** Attributes without NEXT_HOP / MP_REACH / MP_UNREACH. */
   readonly attributes: PathAttributes;
+  /** When the route was received or last changed (epoch ms, 1 s precision): the CLI's age. Always set by the RIB. */
+  readonly since?: number;
 }
 
 /** One candidate of a prefix in a lookup. */
@@ -202,6 +206,8 @@ export interface AdjInEntry {
   readonly pathId: number;
   readonly nextHop: IpAddress | null;
   readonly attributes: PathAttributes;
+  /** When it was received or last changed (epoch ms); null in the pre-policy view. */
+  readonly since: number | null;
 }
 
 /** Per-peer counters. */

@@ -8,7 +8,7 @@ import type { CandidateView, LocRibEntry, PathView, PrefixLookup } from './types
 
 /** The (cached) view of a path. */
 export function pathView(p: Path): PathView {
-  p.view ??= Object.freeze({ source: p.src.view, pathId: p.pathId, nextHop: p.attrs.nextHop, attributes: p.attrs.attributes });
+  p.view ??= Object.freeze({ source: p.src.view, pathId: p.pathId, nextHop: p.attrs.nextHop, attributes: p.attrs.attributes, since: p.since });
   return p.view;
 }
 

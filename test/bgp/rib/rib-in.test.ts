@@ -222,3 +222,22 @@ describe('bgp/rib Adj-RIB-In, soft reconfiguration, local routes', () => {
     ]);
   });
 });
+
+describe('bgp/rib route ages', () => {
+  it('since: set when received, kept on an identical re-announcement, renewed on a change (1 s precision)', () => {
+    let now = 1_000_000;
+    const rib = newRib({ now: () => now });
+    addPeer(rib, { id: A, asn: 65001 });
+    rib.receiveUpdate(A, announce(['10.244.1.0/24'], ebgpAttrs(65001)));
+    now += 400;
+    rib.receiveUpdate(A, announce(['10.244.2.0/24'], ebgpAttrs(65001)));
+    now += 5_000;
+    rib.receiveUpdate(A, announce(['10.244.3.0/24'], ebgpAttrs(65001)));
+    rib.receiveUpdate(A, announce(['10.244.1.0/24'], ebgpAttrs(65001)));
+    now += 5_000;
+    rib.receiveUpdate(A, announce(['10.244.2.0/24'], ebgpAttrs(65001, { med: 1 })));
+    const since = new Map([...rib.adjIn(A, 'ipv4-unicast')].map((e) => [e.prefix as string, e.since]));
+    assert.deepEqual(Object.fromEntries(since), { '10.244.1.0/24': 1_000_000, '10.244.2.0/24': 1_010_400, '10.244.3.0/24': 1_005_400 });
+    assert.equal(rib.lookup(pfx('10.244.3.0/24'))?.candidates[0]?.since, 1_005_400);
+  });
+});
