@@ -61,10 +61,16 @@ if (withOut) {
 }
 const t2 = performance.now();
 const heapAfter = heapMb();
+const locSize = rib.size('ipv4-unicast');
+// the session drops: every path leaves the RIB
+const t3 = performance.now();
+rib.peerDown('198.18.0.2');
+const t4 = performance.now();
 
 console.log(`rib-micro: ${count} prefixes in ${updates.length} UPDATEs`);
 console.log(`  receive + decide: ${(t1 - t0).toFixed(0)} ms (${((count / (t1 - t0)) * 1000).toFixed(0)} prefixes/s)`);
 if (withOut) console.log(`  adj-out pull: ${(t2 - t1).toFixed(0)} ms, ${msgs} UPDATEs, ${(bytes / 1048576).toFixed(1)} MiB`);
 if (subscribe) console.log(`  events: ${events}`);
-console.log(`  Loc-RIB size: ${rib.size('ipv4-unicast')}, heap held by the RIB: ${(heapAfter - heapBefore).toFixed(1)} MiB${gc === undefined ? ' (run with --expose-gc for exact numbers)' : ''}`);
+console.log(`  Loc-RIB size: ${locSize}, heap held by the RIB: ${(heapAfter - heapBefore).toFixed(1)} MiB${gc === undefined ? ' (run with --expose-gc for exact numbers)' : ''}`);
+console.log(`  peer down (all ${count} paths removed${withOut ? ', withdrawals queued' : ''}): ${(t4 - t3).toFixed(0)} ms, Loc-RIB size after: ${rib.size('ipv4-unicast')}`);
 console.log(`  process RSS: ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
