@@ -4,8 +4,9 @@
 // management socket, GET /v1/bgp/neighbor?address=A (NeighborView: `state`,
 // and `prefixes[].accepted` of ipv4-unicast), one HTTP connection per probe
 // (a kept-alive connection stalled for many seconds after a busy period).
-// The view counts the Adj-RIB-In on each call, so the probe is treated as
-// linear-cost. RFC 4271 (eBGP).
+// `accepted` is the speaker's per-peer counter of paths in the Loc-RIB,
+// maintained on insert/remove (bgp/rib/rib.ts), so the probe is O(1).
+// RFC 4271 (eBGP).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
@@ -84,7 +85,7 @@ function getJson(socketPath: string, path: string): Promise<unknown> {
 export const podnetReceiver: ReceiverKind = {
   name: 'podnet',
   label: 'podnet',
-  probeCost: 'linear',
+  probeCost: 'constant',
   unavailable: () => (existsSync(BGPD) ? null : `${BGPD} not found (podnet bgpd not built yet)`),
   async version() {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };

@@ -43,9 +43,9 @@ export interface ReceiverKind {
   /** Name in the printed table. */
   readonly label: string;
   /**
-   * 'constant': a probe costs the receiver O(1) (BIRD's protocol counters);
-   * 'linear': it walks the Adj-RIB-In (GoBGP ListPeer, podnet's neighbour
-   * view), so the poller spaces probes by a multiple of their cost.
+   * 'constant': a probe costs the receiver O(1) (BIRD's protocol counters,
+   * podnet's per-peer counters); 'linear': it walks the Adj-RIB-In (GoBGP
+   * ListPeer), so the poller spaces probes by a multiple of their cost.
    */
   readonly probeCost: 'constant' | 'linear';
   /** null when usable on this machine, else why not. */
