@@ -16,7 +16,8 @@
 //     the mark and return, so egress of the source and ingress of the
 //     destination both get their say on the same packet.
 // Only local pods get chains; a pod no policy selects in a direction is not
-// restricted in that direction. No RFCs; semantics per networking.k8s.io/v1.
+// restricted in that direction. RFC 4861 (IPv6 neighbour discovery is let
+// through); otherwise semantics per networking.k8s.io/v1.
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { ipFamilies } from '../src/kernel/iptables/model.ts';
 import type { BuiltinJump, Chain, IpFamily, Match, Rule } from '../src/kernel/iptables/model.ts';
@@ -107,14 +108,17 @@ function denyRules(opts: CompileOptions, matches: readonly Match[], prefix: stri
   ];
 }
 
-function commonChain(): Chain {
-  return {
-    name: CHAIN_COMMON,
-    rules: [
-      { matches: [{ kind: 'ctstate', states: ['ESTABLISHED', 'RELATED'] }], target: { kind: 'ACCEPT' }, comment: 'replies of allowed connections' },
-      { matches: [{ kind: 'ctstate', states: ['INVALID'] }], target: { kind: 'DROP' }, comment: 'invalid conntrack state' },
-    ],
-  };
+function commonChain(family: IpFamily): Chain {
+  const rules: Rule[] = [
+    { matches: [{ kind: 'ctstate', states: ['ESTABLISHED', 'RELATED'] }], target: { kind: 'ACCEPT' }, comment: 'replies of allowed connections' },
+    { matches: [{ kind: 'ctstate', states: ['INVALID'] }], target: { kind: 'DROP' }, comment: 'invalid conntrack state' },
+  ];
+  if (family === 'inet6') {
+    // Bridged neighbour discovery crosses ip6tables FORWARD (br_netfilter); without
+    // it pods cannot resolve each other at all. RFC 4861 §4.3 (NS, type 135), §4.4 (NA, 136).
+    for (const type of [135, 136]) rules.push({ matches: [{ kind: 'icmp6', type }], target: { kind: 'ACCEPT' }, comment: 'neighbour discovery' });
+  }
+  return { name: CHAIN_COMMON, rules };
 }
 
 /** A local pod's chain for one direction; `policies` are the policy chains selecting it, sorted. */
@@ -191,7 +195,7 @@ function compileFamily(view: ClusterView, family: IpFamily, podCidrs: readonly s
       }
     }
   }
-  out.addChain(commonChain(), [NODE_OWNER]);
+  out.addChain(commonChain(family), [NODE_OWNER]);
   const top = { INPUT: [] as Rule[], FORWARD: [] as Rule[], OUTPUT: [] as Rule[] };
   const topOwners = { INPUT: new Set([NODE_OWNER]), FORWARD: new Set([NODE_OWNER]), OUTPUT: new Set([NODE_OWNER]) };
   const localIps: string[] = [];

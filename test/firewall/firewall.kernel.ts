@@ -41,6 +41,7 @@ async function connect(from: Netns, proto: 'tcp' | 'udp', host: string, port: nu
 }
 
 const D = '10.244.1.13';
+const v6 = (ip: string): string => `fd00:244:1::${ip.split('.')[3] ?? '0'}`;
 
 function cluster(otherAllowed: boolean, opts: { defaultDeny?: boolean; withD?: boolean } = {}): FirewallInput {
   const peers: unknown[] = [{ podSelector: { matchLabels: { role: 'client' } } }];
@@ -50,9 +51,9 @@ function cluster(otherAllowed: boolean, opts: { defaultDeny?: boolean; withD?: b
     podCidrs: ['10.244.1.0/24'],
     namespaces: [namespace('default')],
     pods: [
-      pod('a', { ip: A, labels: { role: 'client' } }),
-      pod('b', { ip: B, labels: { app: 'web' }, ports: [{ name: 'http', containerPort: 8080 }] }),
-      pod('c', { ip: C, labels: { role: 'other' } }),
+      pod('a', { ips: [A, v6(A)], labels: { role: 'client' } }),
+      pod('b', { ips: [B, v6(B)], labels: { app: 'web' }, ports: [{ name: 'http', containerPort: 8080 }] }),
+      pod('c', { ips: [C, v6(C)], labels: { role: 'other' } }),
       pod('remote', { ip: REMOTE, node: 'node-b', labels: { role: 'client' } }),
       ...(opts.withD === true ? [pod('d', { ip: D })] : []),
     ],
@@ -98,10 +99,12 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     pd = await lab.addNamespace('pd');
     await node.ip(['link', 'add', 'br0', 'type', 'bridge']);
     await node.addAddress('br0', '10.244.1.1/24');
+    await node.addAddress('br0', 'fd00:244:1::1/64');
     await node.linkUp('br0');
     await node.sysctl('net.bridge.bridge-nf-call-iptables', '1');
+    await node.sysctl('net.bridge.bridge-nf-call-ip6tables', '1');
     for (const [ns, ip, ifname] of [[pa, A, 'vpa'], [pb, B, 'vpb'], [pc, C, 'vpc'], [pd, D, 'vpd']] as const) {
-      await lab.veth({ ns, ifname: 'eth0', addresses: [`${ip}/24`] }, { ns: node, ifname });
+      await lab.veth({ ns, ifname: 'eth0', addresses: [`${ip}/24`, `${v6(ip)}/64`] }, { ns: node, ifname });
       await node.ip(['link', 'set', ifname, 'master', 'br0']);
       await ns.ip(['route', 'add', 'default', 'via', '10.244.1.1']);
     }
@@ -127,6 +130,8 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     assert.equal(await connect(pc, 'tcp', B, 8080), 'ok');
     assert.equal(await connect(pa, 'tcp', C, 8080), 'ok');
     assert.equal(await connect(ext, 'tcp', B, 9090), 'ok');
+    assert.equal(await connect(pa, 'tcp', v6(B), 8080), 'ok', 'IPv6');
+    assert.equal(await connect(pa, 'udp', v6(B), 5353), 'ok', 'IPv6 UDP');
   });
 
   it('loads through the real ipset restore and iptables-restore --noflush (both families)', async () => {
@@ -142,6 +147,8 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
 
   it('allows what the policies allow, both ways (bridged and routed)', async () => {
     assert.equal(await connect(pa, 'tcp', B, 8080), 'ok', 'client -> web on the named port (bridged)');
+    assert.equal(await connect(pa, 'tcp', v6(B), 8080), 'ok', 'the same over IPv6');
+    assert.equal(await connect(pa, 'udp', v6(B), 5353), 'ok', 'UDP over IPv6');
     assert.equal(await connect(ext, 'tcp', B, 8080), 'ok', 'remote client -> web (routed)');
     assert.equal(await connect(pa, 'udp', B, 5353), 'ok', 'client -> web UDP');
     assert.equal(await connect(pc, 'tcp', A, 8080), 'ok', 'egress-only policy leaves ingress open');
@@ -152,6 +159,8 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
 
   it('rejects what they do not allow, and counts it per pod', async () => {
     assert.equal(await connect(pc, 'tcp', B, 8080), 'refused', 'other -> web: not a selected peer');
+    assert.equal(await connect(pc, 'tcp', v6(B), 8080), 'refused', 'the same over IPv6');
+    assert.equal(await connect(pa, 'tcp', v6(C), 8080), 'refused', "client's egress over IPv6");
     assert.equal(await connect(pa, 'tcp', B, 9090), 'refused', 'client -> web: 9090 is not the named port');
     assert.notEqual(await connect(pc, 'udp', B, 5353), 'ok', 'other -> web UDP');
     assert.equal(await connect(pa, 'tcp', C, 8080), 'refused', "client's egress allows only web");

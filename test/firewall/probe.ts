@@ -9,19 +9,22 @@ const [mode, ...rest] = process.argv.slice(2);
 const TIMEOUT_MS = 1500;
 
 function serve(ports: number[]): void {
-  let pending = ports.length * 2;
+  let pending = ports.length * 3;
   const up = (): void => {
     pending -= 1;
     if (pending === 0) console.log('ready');
   };
   for (const port of ports) {
+    // '::' takes IPv4 and IPv6 connections (bindv6only is 0 by default).
     createServer((s) => {
       s.on('data', (d) => s.end(d));
       s.on('error', () => undefined);
-    }).listen(port, '0.0.0.0', up);
-    const u = createSocket('udp4');
-    u.on('message', (msg, from) => u.send(msg, from.port, from.address));
-    u.bind(port, '0.0.0.0', up);
+    }).listen(port, '::', up);
+    for (const [type, addr] of [['udp4', '0.0.0.0'], ['udp6', '::']] as const) {
+      const u = createSocket({ type, ipv6Only: type === 'udp6' });
+      u.on('message', (msg, from) => u.send(msg, from.port, from.address));
+      u.bind(port, addr, up);
+    }
   }
 }
 
@@ -40,7 +43,7 @@ function probe(proto: string, host: string, port: number): void {
     s.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? 'error')));
     return;
   }
-  const u = createSocket('udp4');
+  const u = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   u.on('message', () => done('ok'));
   u.on('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? 'error')));
   u.connect(port, host, () => u.send('ping'));

@@ -62,6 +62,8 @@ function matches(m: Match, p: Packet, fw: FamilyFirewall, st: State): boolean {
     case 'proto':
       if (m.proto !== p.proto) return false;
       return m.dport === undefined || (p.dport >= m.dport.from && p.dport <= (m.dport.to ?? m.dport.from));
+    case 'icmp6':
+      return false; // the interpreter walks TCP, UDP and SCTP packets only
     case 'set': {
       const set = fw.sets.get(m.name)?.set;
       if (set === undefined) throw new Error(`rule references missing set ${m.name}`);

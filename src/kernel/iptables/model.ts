@@ -32,6 +32,8 @@ export type AddrDir = 'src' | 'dst';
 export type Match =
   | { readonly kind: 'addr'; readonly dir: AddrDir; readonly cidr: string; readonly negate?: boolean }
   | { readonly kind: 'proto'; readonly proto: L4Protocol; readonly dport?: PortRange }
+  /** ICMPv6 by type number (ip6tables only), e.g. 135/136 neighbour solicitation/advertisement. */
+  | { readonly kind: 'icmp6'; readonly type: number }
   | { readonly kind: 'set'; readonly name: string; readonly dirs: readonly AddrDir[]; readonly negate?: boolean }
   | { readonly kind: 'ctstate'; readonly states: readonly CtState[] }
   | { readonly kind: 'mark'; readonly value: number; readonly mask: number; readonly negate?: boolean }
@@ -41,7 +43,7 @@ export type Match =
 export type CtState = 'INVALID' | 'NEW' | 'ESTABLISHED' | 'RELATED';
 
 /** Canonical print order of match kinds. */
-export const matchOrder: readonly Match['kind'][] = ['addr', 'addrtype', 'proto', 'set', 'ctstate', 'mark', 'limit'];
+export const matchOrder: readonly Match['kind'][] = ['addr', 'addrtype', 'proto', 'icmp6', 'set', 'ctstate', 'mark', 'limit'];
 
 export type Target =
   | { readonly kind: 'ACCEPT' }

@@ -66,6 +66,8 @@ function renderMatch(m: Match, family: IpFamily): string {
       const to = m.dport.to !== undefined && m.dport.to !== m.dport.from ? `:${m.dport.to}` : '';
       return `-m ${m.proto} --dport ${m.dport.from}${to}`;
     }
+    case 'icmp6':
+      return `-m icmp6 --icmpv6-type ${m.type}`;
     case 'set':
       return `-m set ${m.negate === true ? '! ' : ''}--match-set ${m.name} ${m.dirs.join(',')}`;
     case 'ctstate':
@@ -105,7 +107,10 @@ export function renderRule(r: Rule, family: IpFamily): string {
   for (const dir of ['src', 'dst'] as const) {
     for (const m of r.matches) if (m.kind === 'addr' && m.dir === dir) parts.push(renderMatch(m, family));
   }
-  for (const m of r.matches) if (m.kind === 'proto') parts.push(`-p ${m.proto}`);
+  for (const m of r.matches) {
+    if (m.kind === 'proto') parts.push(`-p ${m.proto}`);
+    else if (m.kind === 'icmp6') parts.push('-p ipv6-icmp');
+  }
   for (const kind of matchOrder) {
     if (kind === 'addr') continue;
     for (const m of r.matches) {

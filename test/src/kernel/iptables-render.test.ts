@@ -29,6 +29,10 @@ describe('src/kernel/iptables/render', () => {
     const reversed = { ...r, matches: r.matches.toReversed() };
     assert.equal(renderRule(reversed, 'inet'), renderRule(r, 'inet'));
     assert.match(renderRule({ matches: [{ kind: 'limit', perMinute: 120, burst: 5 }], target: { kind: 'DROP' } }, 'inet'), /--limit 2\/sec -j DROP/);
+    assert.equal(
+      renderRule({ matches: [{ kind: 'icmp6', type: 136 }, { kind: 'addr', dir: 'dst', cidr: 'fd00::/8' }], target: { kind: 'ACCEPT' } }, 'inet6'),
+      '-d fd00::/8 -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT',
+    );
     assert.match(renderRule({ matches: [{ kind: 'addr', dir: 'src', cidr: 'fd00::1' }], target: { kind: 'REJECT' } }, 'inet6'), /^-s fd00::1\/128 -j REJECT --reject-with icmp6-port-unreachable$/);
     assert.match(renderRule({ matches: [{ kind: 'limit', perMinute: 3, burst: 9 }], target: { kind: 'DROP' } }, 'inet'), /--limit 3\/min --limit-burst 9 -j DROP/);
   });

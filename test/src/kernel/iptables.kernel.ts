@@ -43,6 +43,7 @@ function chains(family: IpFamily): Chain[] {
     { matches: [], target: { kind: 'REJECT', with: v4 ? 'icmp-admin-prohibited' : 'icmp6-adm-prohibited' } },
     { matches: [], target: { kind: 'mark', value: 0, mask: 0x10000 } },
   ];
+  if (!v4) rules.push({ matches: [{ kind: 'icmp6', type: 135 }, { kind: 'addr', dir: 'src', cidr: 'fd00::/8' }], target: { kind: 'ACCEPT' } });
   return [
     { name: 'T-TOP', rules },
     { name: 'T-LEAF', rules: [{ matches: [], target: { kind: 'RETURN' } }] },
