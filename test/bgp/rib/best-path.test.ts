@@ -5,9 +5,12 @@
 // not depend on the order the paths arrived in.
 import assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import type { BestReason, RibConfig, PeerRole } from '../../../bgp/rib/index.ts';
+import { DECISION_STEPS, type BestReason, type RibConfig, type PeerRole } from '../../../bgp/rib/index.ts';
 import type { PathAttributes } from '../../../bgp/wire/index.ts';
-import { addPeer, announce, asn, LOCAL_AS, newRib, pfx, recordEvents, rid, seq, set, type TestAttrs } from './helpers.ts';
+import { AttrInterner } from '../../../bgp/rib/attr-set.ts';
+import { comparePaths, decide } from '../../../bgp/rib/best-path.ts';
+import { Source, type Path } from '../../../bgp/rib/path.ts';
+import { addPeer, announce, asn, ip, LOCAL_AS, newRib, pfx, recordEvents, rid, seq, set, type TestAttrs } from './helpers.ts';
 
 type Attrs = TestAttrs;
 
@@ -293,6 +296,40 @@ describe('bgp/rib decision process: property', () => {
           assert.deepEqual(outcome(forward.toReversed()), outcome(forward));
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('bgp/rib decision process: pairwise agreement (property)', () => {
+  it('with MED compared everywhere (transitive), the best path beats every other one pairwise, and the reason matches a runner-up', () => {
+    const interner = new AttrInterner();
+    const ctx = { localAsn: LOCAL_AS, defaultLocalPref: 100, options: { alwaysCompareMed: true }, igpCost: null };
+    const pathArb = fc.record({
+      peer: fc.integer({ min: 1, max: 8 }),
+      ebgp: fc.boolean(),
+      localPref: fc.constantFrom(100, 200),
+      len: fc.integer({ min: 1, max: 3 }),
+      origin: fc.constantFrom(0, 1, 2),
+      med: fc.constantFrom(0, 10),
+      rid: fc.integer({ min: 1, max: 3 }),
+      cluster: fc.integer({ min: 0, max: 2 }),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(pathArb, { minLength: 2, maxLength: 6, selector: (r) => r.peer }), (specs) => {
+        const paths = specs.map((r) => {
+          const src = new Source(`198.18.4.${r.peer}`, 'peer', r.ebgp ? 'ebgp' : 'ibgp', asn(r.ebgp ? 65001 : IB), rid(`9.9.9.${r.rid}`));
+          const attrs = interner.intern({ origin: r.origin as 0 | 1 | 2, asPath: [seq(...Array.from({ length: r.len }, () => 65001))], localPref: r.localPref, med: r.med, ...(r.cluster > 0 ? { clusterList: Array.from({ length: r.cluster }, () => rid('7.7.7.7')) } : {}) }, ip(`198.18.4.${r.peer}`));
+          return src.path(attrs, 0, 0);
+        });
+        const d = decide(paths, ctx);
+        assert.ok(d.best !== null);
+        const results = paths.filter((p) => p !== d.best).map((p) => comparePaths(d.best as Path, p, ctx));
+        for (const r of results) assert.equal(r.order, -1);
+        // the deciding reason is the step at which the closest competitor lost
+        const latest = results.map((r) => DECISION_STEPS.indexOf(r.reason as (typeof DECISION_STEPS)[number])).reduce((a, b) => Math.max(a, b));
+        assert.equal(d.reason, DECISION_STEPS[latest]);
+      }),
       { numRuns: 300 },
     );
   });
