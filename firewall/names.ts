@@ -4,12 +4,10 @@
 // content): an object keeps its chain or set across updates, which lets apply
 // rewrite one chain or swap one set in place. Like kube-router's
 // KUBE-POD-FW-xxxx / KUBE-NWPLCY-xxxx, without its per-sync version suffix.
-// No RFCs.
+// Ownership is by exact name pattern (ownsChain/ownsSet), not by the bare
+// prefix, which other controllers share. No RFCs.
 import { createHash } from 'node:crypto';
 import type { IpFamily } from '../src/kernel/iptables/model.ts';
-
-/** Every chain and set the firewall controller creates starts with this. */
-export const OWNED_PREFIX = 'PODNET-';
 
 /** Top-level chains, jumped to from the built-in chain of the same suffix. */
 export const CHAIN_INPUT = 'PODNET-INPUT';
@@ -59,4 +57,17 @@ export function ruleSet(
 
 export function localPodsSet(family: IpFamily): string {
   return family === 'inet' ? SET_LOCAL_PODS_V4 : SET_LOCAL_PODS_V6;
+}
+
+const OWN_CHAIN_RE = /^PODNET-(?:FWI|FWE|NPI|NPE)-[0-9A-F]{16}$/;
+const OWN_SET_RE = /^PODNET-(?:[PBN]|TMP)-[0-9A-F]{16}$/;
+
+/** Whether a chain name is one the firewall controller creates (for cleanup and diffs). */
+export function ownsChain(name: string): boolean {
+  return OWN_CHAIN_RE.test(name) || [CHAIN_INPUT, CHAIN_FORWARD, CHAIN_OUTPUT, CHAIN_COMMON, CHAIN_UNKNOWN].includes(name);
+}
+
+/** Whether an ipset name is one the firewall controller creates (its temporaries included). */
+export function ownsSet(name: string): boolean {
+  return OWN_SET_RE.test(name) || name === SET_LOCAL_PODS_V4 || name === SET_LOCAL_PODS_V6;
 }

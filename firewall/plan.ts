@@ -1,10 +1,13 @@
-// From desired firewall state (and what was applied last) to the kernel
-// batches that get there: which ipsets to write first, one iptables-restore
-// --noflush batch per family for the chains whose content hash changed, and
-// which stale chains and sets to remove. Pure; apply.ts (to come) runs the
-// batches in order: ipset `write`, iptables per family, ipset `destroy`.
-// No RFCs.
+// From desired firewall state to the kernel batches that get there. Two
+// ways: against the state applied last (incremental: chains whose content
+// hash changed, sets whose hash changed, stale ones removed), or against
+// what the kernel holds (iptables-save parsed by src/kernel/iptables/saved.ts:
+// cold start and drift repair). Pure; apply.ts (to come) runs the batches in
+// order: ipset `write`, iptables per family, ipset `destroy`. No RFCs.
 import type { IpFamily, RestoreBatch } from '../src/kernel/iptables/model.ts';
+import { diffSaved } from '../src/kernel/iptables/saved.ts';
+import type { SavedTable } from '../src/kernel/iptables/saved.ts';
+import { ownsChain } from './names.ts';
 import type { IpSet, IpSetBatch } from '../src/kernel/ipset.ts';
 import type { DesiredFirewall, FamilyFirewall } from './compile.ts';
 
@@ -51,4 +54,16 @@ export function planFirewall(desired: DesiredFirewall, previous: DesiredFirewall
     iptables.push({ family: fam, table: 'filter', write, remove, jumps: { insert, delete: del } });
   }
   return { ipsetWrite: { write: writeSets, destroy: [] }, iptables, ipsetDestroy: { write: [], destroy: destroySets } };
+}
+
+/**
+ * Plans one family against what the kernel holds (`iptables-save -t filter`
+ * parsed with `parseSave(text, 'filter', ownsChain)`), for a cold start and
+ * for the periodic full resync that repairs drift: rewrites chains whose
+ * rules differ, removes our chains nobody wants, and puts each built-in jump
+ * back at its position exactly once.
+ */
+export function planFamilyFromKernel(want: FamilyFirewall, saved: SavedTable): RestoreBatch {
+  const chains = [...want.chains.values()].map((e) => e.chain);
+  return diffSaved(want.family, 'filter', chains, want.jumps, saved, ownsChain);
 }

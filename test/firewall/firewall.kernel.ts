@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { compileFirewall } from '../../firewall/compile.ts';
 import type { DesiredFirewall, FirewallInput } from '../../firewall/compile.ts';
-import { planFirewall } from '../../firewall/plan.ts';
+import { planFamilyFromKernel, planFirewall } from '../../firewall/plan.ts';
+import { ownsChain } from '../../firewall/names.ts';
+import { parseSave } from '../../src/kernel/iptables/saved.ts';
 import type { FirewallPlan } from '../../firewall/plan.ts';
 import { renderRestore } from '../../src/kernel/iptables/render.ts';
 import { renderIpsetRestore } from '../../src/kernel/ipset.ts';
@@ -190,6 +192,30 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     assert.deepEqual(again.ipsetWrite.write, []);
     await apply(node, again);
     assert.equal(await ownedState(node), before);
+  });
+
+  it('drift: a plan from iptables-save repairs a lost rule, a stray chain and a displaced jump, then plans nothing', async () => {
+    const want = applied.families.find((f) => f.family === 'inet');
+    assert.ok(want !== undefined);
+    const fromKernel = async () => planFamilyFromKernel(want, parseSave((await node.exec('iptables-save', ['-t', 'filter'])).stdout, 'filter', ownsChain));
+    assert.deepEqual(await fromKernel(), { family: 'inet', table: 'filter', write: [], remove: [], jumps: { insert: [], delete: [] } });
+    const webChain = [...want.chains.keys()].find((n) => n.startsWith('PODNET-FWI-'));
+    assert.ok(webChain !== undefined);
+    await node.exec('iptables', ['-D', webChain, '6']); // the REJECT rule
+    await node.exec('iptables', ['-N', 'PODNET-NPI-0000000000000000']);
+    await node.exec('iptables', ['-I', 'FORWARD', '1', '-m', 'comment', '--comment', 'foreign', '-j', 'ACCEPT']);
+    const plan = await fromKernel();
+    assert.deepEqual(plan.write.map((c) => c.name), [webChain]);
+    assert.deepEqual(plan.remove, ['PODNET-NPI-0000000000000000']);
+    assert.deepEqual(plan.jumps.insert.map((j) => j.from), ['FORWARD']);
+    assert.deepEqual(plan.jumps.delete.map((j) => j.from), ['FORWARD']);
+    await node.exec('iptables-restore', ['--noflush'], { input: renderRestore(plan) });
+    assert.deepEqual(await fromKernel(), { family: 'inet', table: 'filter', write: [], remove: [], jumps: { insert: [], delete: [] } });
+    const forward = (await node.exec('iptables', ['-S', 'FORWARD'])).stdout.split('\n');
+    assert.match(forward[1] ?? '', /-j PODNET-FORWARD$/);
+    assert.match(forward[2] ?? '', /foreign/);
+    assert.equal(await connect(pa, 'tcp', B, 9090), 'refused', 'the REJECT is back');
+    await node.exec('iptables', ['-D', 'FORWARD', '-m', 'comment', '--comment', 'foreign', '-j', 'ACCEPT']);
   });
 
   it('default deny: a local pod whose chain is not programmed yet is rejected both ways, until it is', async () => {
