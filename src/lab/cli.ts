@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reachability, renderMatrix } from './check.ts';
-import { labDown } from './down.ts';
+import { labDown, listLabs } from './down.ts';
 import { procAlive, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
 import type { LabState } from './state.ts';
@@ -187,7 +187,12 @@ export async function labMain(argv: readonly string[], io: LabIo): Promise<numbe
     return 1;
   }
   try {
-    const o = labOptions(v);
+    let o = labOptions(v);
+    if (v.name === undefined && cmd !== 'up') {
+      // Without --name, the one lab that exists (if just one does).
+      const labs = listLabs(o.stateRoot);
+      if (labs.length === 1 && labs[0] !== undefined) o = { ...o, name: labs[0] };
+    }
     switch (cmd) {
       case 'up':
         return await up(o, v.foreground === true, v['no-check'] !== true, io);
