@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     if (!abort.stopping) await lab.teardown({ keepDir: opts.keep });
   }
   const summary = summarize(records);
-  console.log('');
+  console.log(abort.stopping ? '\ninterrupted: partial results (the run cut short by the signal is a failure)' : '');
   for (const s of summary) console.log(`${renderK(s, loads[s.k] ?? '')}\n`);
   if (opts.out !== undefined) {
     writeFileSync(opts.out, `${JSON.stringify({ started, finished: new Date().toISOString(), runs: opts.runs, loads, summary, records }, null, 2)}\n`);
