@@ -124,7 +124,15 @@ async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabI
     io.err(`podnet lab: lab up failed: ${ready.error ?? 'unknown error'}\n(see ${join(plan.dir, 'supervisor.log')}; \`podnet lab down --name ${o.name}\` removes what was built)\n`);
     return 1;
   }
-  const s = await labStatus(o.stateRoot, o.name);
+  // The agents and their BGP sessions come up after the pods: give them a
+  // moment so the first status (and check) shows the steady state.
+  const settled = await waitFor('podnetd and the ToR sessions', async () => {
+    const cur = await labStatus(o.stateRoot, o.name);
+    const agents = cur.nodes.every((n) => n.agent.healthy !== null);
+    const sessions = o.tor === 'none' || (cur.tor.sessions.length > 0 && cur.tor.sessions.every((x) => x.info.startsWith('Established')));
+    return agents && sessions ? cur : undefined;
+  }, { timeoutMs: 15_000, intervalMs: 250 }).catch(() => undefined);
+  const s = settled ?? (await labStatus(o.stateRoot, o.name));
   io.out(renderStatus(s));
   io.out(`\nWhat works now: ${s.nodes.length} nodes, ToR ${o.tor}, API server, ${s.pods.length} pods Running with IPs from their node's podCIDR.\n`);
   io.out(`Same-node pod-to-pod traffic goes over kube-bridge; cross-node traffic needs the routes controller (podnetd) to program routes learned over BGP.\n`);

@@ -57,7 +57,7 @@ export async function labStatus(stateRoot: string, name: string): Promise<LabSta
   const procs = new Map(st.procs.map((p) => [p.name, p]));
   let sessions: TorSession[] = [];
   let torError: string | undefined;
-  const neighbors = new Map(st.nodes.map((n) => [n.name, n.ipv4]));
+  const neighbors = new Map(st.nodes.flatMap((n): [string, string][] => [[n.name, n.ipv4], ...(n.ipv6 !== undefined ? [[`${n.name}_v6`, n.ipv6] as [string, string]] : [])]));
   if (st.tor.kind === 'bird' && st.tor.controlSocket !== undefined) {
     try {
       sessions = await birdSessions(st.tor.controlSocket, neighbors);

@@ -51,7 +51,8 @@ async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Pro
   for (const n of plan.nodes) {
     const f = nodeFiles(n);
     const sub = plan.subnets[n.subnet];
-    const peers = o.tor === 'none' || sub === undefined ? [] : ['--peer-router-ips', sub.torIpv4, '--peer-router-asns', String(o.torAsn)];
+    const torIps = sub === undefined ? [] : [sub.torIpv4, ...(sub.torIpv6 !== undefined ? [sub.torIpv6] : [])];
+    const peers = o.tor === 'none' || torIps.length === 0 ? [] : ['--peer-router-ips', torIps.join(','), '--peer-router-asns', torIps.map(() => String(o.torAsn)).join(',')];
     const args = [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, '--health-port', String(NODE_HEALTH_PORT), '--cluster-asn', String(o.clusterAsn), ...peers];
     record(st, spawnDetached(`podnetd:${n.name}`, n.netns, process.execPath, args, f.agentLog, { ...process.env, NODE_NAME: n.name }));
   }

@@ -29,15 +29,21 @@ export function birdConfig(plan: LabPlan, logPath: string): string {
     ...(o.ipv6 ? ['protocol kernel k6 { ipv6 { export where source = RTS_BGP; }; merge paths yes; }'] : []),
     'template bgp node {',
     `  local as ${o.torAsn};`,
+    '  direct;', // every node shares a bridge with the ToR (BIRD makes iBGP multihop by default)
     '  hold time 9; keepalive time 3; connect retry time 2; error wait time 1, 10;',
     ...(ibgp ? ['  rr client;', '  rr cluster id 1;'] : []),
-    `  ipv4 { import all; export all;${ibgp ? '' : ' next hop self;'} };`,
-    ...(o.ipv6 ? [`  ipv6 { import all; export all;${ibgp ? '' : ' next hop self;'} };`] : []),
     '}',
   ];
+  // Every node is on one of the ToR's bridges: resolve next hops directly, not
+  // recursively through an IGP the lab does not run (BIRD's iBGP default).
+  const channel = (afi: 'ipv4' | 'ipv6'): string => `${afi} { import all; export all; gateway direct;${ibgp ? '' : ' next hop self;'} };`;
   for (const n of plan.nodes) {
     const sub = plan.subnets[n.subnet];
-    lines.push(`protocol bgp ${n.name} from node { neighbor ${n.ipv4} as ${o.clusterAsn}; source address ${sub?.torIpv4 ?? plan.torRouterId}; }`);
+    lines.push(`protocol bgp ${n.name} from node { neighbor ${n.ipv4} as ${o.clusterAsn}; source address ${sub?.torIpv4 ?? plan.torRouterId}; ${channel('ipv4')} }`);
+    // IPv6 routes over their own IPv6 session, as kube-router peers per family.
+    if (n.ipv6 !== undefined && sub?.torIpv6 !== undefined) {
+      lines.push(`protocol bgp ${n.name}_v6 from node { neighbor ${n.ipv6} as ${o.clusterAsn}; source address ${sub.torIpv6}; ${channel('ipv6')} }`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
