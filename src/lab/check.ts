@@ -1,13 +1,15 @@
 // `podnet lab check`: real packets between every pair of lab pods. From each
-// pod's namespace: one ICMP echo to every other pod's first IP (ping), and a
-// TCP connection to its first declared TCP port, which must answer with that
-// pod's name. Printed as a reachability matrix (rows: from, columns: to).
+// pod's namespace, to each IP (IPv4 and IPv6) of every other pod: one ICMP
+// echo (ping), and a TCP connection to its first declared TCP port, which must
+// answer with that pod's name. Printed as a reachability matrix (rows: from, columns: to).
 import { runIn } from './netns.ts';
 import type { PodRecord } from './state.ts';
 
 export interface Reach {
   readonly from: string;
   readonly to: string;
+  /** The target address probed (each of the target pod's IPs: IPv4 and IPv6). */
+  readonly ip: string;
   readonly sameNode: boolean;
   readonly ping: boolean;
   /** null when the target declares no TCP port. */
@@ -39,19 +41,20 @@ export async function ping(fromNetns: string, ip: string): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Probes every ordered pair of distinct pods (pods without a namespace of their own are skipped). */
+/** Probes every ordered pair of distinct pods, on each of the target's IPs (pods without a namespace of their own are skipped). */
 export async function reachability(pods: readonly PodRecord[]): Promise<Reach[]> {
   const wired = pods.filter((p) => p.netns !== '' && p.ips.length > 0);
   const jobs: (() => Promise<Reach>)[] = [];
   for (const a of wired) {
     for (const b of wired) {
       if (a === b) continue;
-      jobs.push(async () => {
-        const ip = b.ips[0] ?? '';
-        const tcpPort = b.ports.find((p) => p.protocol === 'TCP')?.port;
-        const [okPing, answer] = await Promise.all([ping(a.netns, ip), tcpPort === undefined ? Promise.resolve(null) : tcpAnswer(a.netns, ip, tcpPort)]);
-        return { from: a.name, to: b.name, sameNode: a.node === b.node, ping: okPing, tcp: answer === null ? null : answer === b.name };
-      });
+      for (const ip of b.ips) {
+        jobs.push(async () => {
+          const tcpPort = b.ports.find((p) => p.protocol === 'TCP')?.port;
+          const [okPing, answer] = await Promise.all([ping(a.netns, ip), tcpPort === undefined ? Promise.resolve(null) : tcpAnswer(a.netns, ip, tcpPort)]);
+          return { from: a.name, to: b.name, ip, sameNode: a.node === b.node, ping: okPing, tcp: answer === null ? null : answer === b.name };
+        });
+      }
     }
   }
   return pairwise(jobs, 4);
@@ -61,9 +64,10 @@ export function renderMatrix(pods: readonly PodRecord[], reach: readonly Reach[]
   const names = pods.filter((p) => p.netns !== '' && p.ips.length > 0).map((p) => p.name);
   const cell = (from: string, to: string): string => {
     if (from === to) return '-';
-    const r = reach.find((x) => x.from === from && x.to === to);
-    if (r === undefined) return '?';
-    return `${r.ping ? 'ping' : 'PING-FAIL'}${r.tcp === null ? '' : r.tcp ? '+tcp' : '+TCP-FAIL'}`;
+    const rs = reach.filter((x) => x.from === from && x.to === to);
+    if (rs.length === 0) return '?';
+    const one = (r: Reach): string => `${r.ping ? 'ping' : 'PING-FAIL'}${r.tcp === null ? '' : r.tcp ? '+tcp' : '+TCP-FAIL'}`;
+    return rs.length === 1 && rs[0] !== undefined ? one(rs[0]) : rs.map((r) => `${r.ip.includes(':') ? 'v6' : 'v4'}:${one(r)}`).join(' ');
   };
   const rows = [['FROM \\ TO', ...names], ...names.map((f) => [f, ...names.map((t) => cell(f, t))])];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -71,6 +75,6 @@ export function renderMatrix(pods: readonly PodRecord[], reach: readonly Reach[]
   const same = reach.filter((r) => r.sameNode);
   const cross = reach.filter((r) => !r.sameNode);
   const ok = (rs: readonly Reach[]): number => rs.filter((r) => r.ping && r.tcp !== false).length;
-  lines.push('', `same node:  ${ok(same)}/${same.length} pairs reachable`, `cross node: ${ok(cross)}/${cross.length} pairs reachable${cross.length > 0 && ok(cross) < cross.length ? ' (cross-node traffic needs the routes controller to program BGP routes)' : ''}`);
+  lines.push('', `same node:  ${ok(same)}/${same.length} probes answered`, `cross node: ${ok(cross)}/${cross.length} probes answered${cross.length > 0 && ok(cross) < cross.length ? ' (cross-node traffic needs the routes controller to program BGP routes)' : ''}`);
   return `${lines.join('\n')}\n`;
 }
