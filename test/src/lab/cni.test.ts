@@ -21,9 +21,10 @@ describe('lab CNI config', function () {
       ],
     });
     const plain = podNetworkConfList(['10.244.2.0/24'], { mtu: 1500 });
-    const ipam = (plain.plugins[0] as { ipam: Record<string, unknown>; mtu: number }).ipam;
-    assert.equal('dataDir' in ipam, false, 'no dataDir: the plugin default, as on a real node');
-    assert.equal((plain.plugins[0] as { mtu: number }).mtu, 1500);
+    const bridge = plain.plugins[0];
+    assert.ok(bridge !== undefined);
+    assert.equal('dataDir' in (bridge['ipam'] as object), false, 'no dataDir: the plugin default, as on a real node');
+    assert.equal(bridge['mtu'], 1500);
   });
 
   it('reads the pod IPs of an ADD result, IPv4 first', function () {
