@@ -128,9 +128,17 @@ export class AdjOut {
   }
 
   /** Records the latest wanted state of a prefix (null: not advertised). Returns true when a change is now pending. */
-  mark(family: Family, prefix: Prefix, out: AttrSet | null): boolean {
+  mark(family: Family, prefix: Prefix, wanted: AttrSet | null): boolean {
     const fs = this.#fam.get(family);
     if (fs === undefined) return false;
+    let out = wanted;
+    let bucket = out === null ? fs.withdraw : this.#bucket(fs, family, out);
+    // attributes too large to leave room for this prefix in an UPDATE: it cannot be sent, so the peer must not keep an older version
+    if (out !== null && bucket.budget < entrySize(prefix, fs.addPath)) {
+      this.#counters.unsendable++;
+      out = null;
+      bucket = fs.withdraw;
+    }
     // fast path: nothing to send and nothing ever sent (e.g. every route comes from this very peer)
     if (out === null && fs.pending.size === 0 && fs.advertised.size === 0) return false;
     const cur = fs.pending.get(prefix);
@@ -144,7 +152,7 @@ export class AdjOut {
       }
       return false;
     }
-    const b = out === null ? fs.withdraw : this.#bucket(fs, family, out);
+    const b = bucket;
     if (cur === b) return true;
     const size = entrySize(prefix, fs.addPath);
     if (cur !== undefined) {

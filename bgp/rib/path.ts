@@ -23,7 +23,7 @@ export class Source {
   routerId: RouterId | null;
   /** Sort key of the peer address: lower compares first (RFC 4271 §9.1.2.2 g). */
   readonly addressKey: string;
-  readonly counters: PeerCounters = { received: 0, accepted: 0, rejected: 0, withdrawn: 0, advertised: 0, withdrawnOut: 0, updatesIn: 0, updatesOut: 0 };
+  readonly counters: PeerCounters = { received: 0, accepted: 0, rejected: 0, withdrawn: 0, advertised: 0, withdrawnOut: 0, unsendable: 0, updatesIn: 0, updatesOut: 0 };
   #view: PathSource | null = null;
   /** Paths are shared by every prefix with the same (source, attributes, path id 0): one object, not one per prefix. */
   readonly #paths = new WeakMap<AttrSet, Path>();

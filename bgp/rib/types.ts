@@ -224,6 +224,8 @@ export interface PeerCounters {
   advertised: number;
   /** Withdrawals sent (cumulative). */
   withdrawnOut: number;
+  /** Routes not sent because their attributes leave no room for them in an UPDATE (cumulative). */
+  unsendable: number;
   /** UPDATE messages received / built for the peer. */
   updatesIn: number;
   updatesOut: number;

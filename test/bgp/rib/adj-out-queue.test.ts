@@ -241,3 +241,23 @@ describe('bgp/rib Adj-RIB-Out coalescing for a slow peer', () => {
     assert.deepEqual(calls, [DST]);
   });
 });
+
+describe('bgp/rib Adj-RIB-Out limits', () => {
+  it('attributes too large for any UPDATE: the route is not sent and an older version is withdrawn', () => {
+    const rib = twoPeers();
+    const p = ['10.244.9.0/24'];
+    rib.receiveUpdate(SRC, announce(p, ebgpAttrs(65001)));
+    assert.deepEqual(announcedOf(drain(rib, DST).updates), p);
+    // 1020 communities: 4080 octets of attributes, no room left in 4096
+    rib.receiveUpdate(SRC, announce(p, ebgpAttrs(65001, { communities: Array.from({ length: 1020 }, (_, k) => k) })));
+    const out = drain(rib, DST);
+    assert.deepEqual(withdrawnOf(out.updates), p);
+    assert.deepEqual(announcedOf(out.updates), []);
+    assert.equal(rib.counters(DST).unsendable, 1);
+    assert.equal(rib.counters(DST).advertised, 0);
+    // with extended messages toward the peer it fits
+    const big = twoPeers({ wire: { extendedMessageTx: true } });
+    big.receiveUpdate(SRC, announce(p, ebgpAttrs(65001, { communities: Array.from({ length: 1020 }, (_, k) => k) })));
+    assert.deepEqual(announcedOf(drain(big, DST, { extendedMessageTx: true }).updates), p);
+  });
+});
