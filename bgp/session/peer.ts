@@ -6,7 +6,8 @@
 // RFCs: 4271 §6.8 (collision detection) and §8 (one FSM run per peer),
 // 4486 §4 (Cease subcodes: Connection Rejected, Collision Resolution),
 // 9003 (shutdown communication on stop), 5492 and 4760 §8 (the OPEN we send),
-// 6793 (AS_TRANS in My AS for a 4-octet ASN), 9687 (send hold time).
+// 6793 (AS_TRANS in My AS for a 4-octet ASN), 9687 (send hold time),
+// 2385 and 5082 (TCP-MD5 and GTSM: see transport.ts).
 import type { Socket } from 'node:net';
 import { resolveCollision } from '../fsm/collision.ts';
 import { adoptRun, hasConnection, secondaryState } from '../fsm/transition.ts';
@@ -15,6 +16,7 @@ import { AS_TRANS, FAMILIES, familyAfiSafi, parseIpAddress, type Asn, type Famil
 import { CeaseSubcode, ErrorCode, encodeNotification, type Capability, type NotificationMessage, type OpenMessage, type RouteRefreshMessage, type UpdateMessage } from '../wire/index.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Session, type SessionInfo } from './session.ts';
+import { transportOf, validateTransport, type TransportSecurity } from './transport.ts';
 
 export interface PeerConfig {
   /** The neighbour's address (IPv4 or IPv6). */
@@ -51,6 +53,12 @@ export interface PeerConfig {
   readonly sendHoldTimeS?: number;
   /** RFC 4271 §10 timer jitter (default Math.random); null for exact timers (tests). */
   readonly jitter?: (() => number) | null;
+  /** TCP-MD5 shared secret (RFC 2385) on our connection and, through the Listener, on the peer's. */
+  readonly password?: string;
+  /** GTSM (RFC 5082): send TTL 255 and accept only 255 (256 - multihopTtl when set) from the peer. */
+  readonly ttlSecurity?: boolean;
+  /** TTL of our segments (eBGP multihop, 1..255). Default: 1 for eBGP (directly connected), system default for iBGP. */
+  readonly multihopTtl?: number;
 }
 
 export interface PeerStateChange {
@@ -131,6 +139,7 @@ export function validateConfig(c: PeerConfig): void {
   if (c.localAsn === 0 || c.peerAsn === 0) throw new RangeError('AS 0 is reserved (RFC 7607)');
   if (c.routerId === '0.0.0.0') throw new RangeError('router id 0.0.0.0 is invalid (RFC 6286)');
   parseIpAddress(c.remoteAddress);
+  validateTransport(c);
 }
 
 /** Canonical text of an address as node:net reports it (IPv4-mapped IPv6 becomes IPv4). */
@@ -157,6 +166,8 @@ export function rejectConnection(socket: Socket, notify: boolean): void {
 export class Peer {
   readonly config: PeerConfig;
   readonly remoteAddress: string;
+  /** The TCP-MD5 key and TTLs of this peer's connections (the Listener reads it too). */
+  readonly transport: TransportSecurity;
   hooks: PeerHooks;
   readonly #fsm: FsmConfig;
   readonly #open: OpenMessage;
@@ -171,6 +182,7 @@ export class Peer {
     validateConfig(config);
     this.config = config;
     this.remoteAddress = canonicalAddress(config.remoteAddress);
+    this.transport = transportOf(config, config.localAsn !== config.peerAsn);
     this.hooks = hooks;
     this.#fsm = fsmConfigOf(config);
     this.#open = localOpenOf(config);
@@ -260,6 +272,7 @@ export class Peer {
         port: c.remotePort ?? 179,
         ...(c.localAddress !== undefined ? { localAddress: c.localAddress } : {}),
         ...(c.localPort !== undefined ? { localPort: c.localPort } : {}),
+        security: this.transport,
       },
       state,
       hooks: {

@@ -7,7 +7,7 @@
 // (BIRD's leniency): they are liveness not yet accounted for.
 // RFCs: 4271 §4 and §8 (messages and FSM events), §6.1-6.3 (which error
 // becomes which event), 8654 §4 (max length after negotiation), 5492.
-import { connect as netConnect, type Socket, type TcpNetConnectOpts } from 'node:net';
+import type { Socket } from 'node:net';
 import { transition } from '../fsm/transition.ts';
 import type { FsmEvent, FsmState, Negotiated, Notification } from '../fsm/types.ts';
 import {
@@ -29,6 +29,7 @@ import {
 import type { TimerHandle } from './clock.ts';
 import { Receiver } from './rx.ts';
 import { EXPIRY, FsmTimers } from './timers.ts';
+import { NO_TRANSPORT_SECURITY, connectSecured, type ConnectOptions } from './transport.ts';
 import { SOCKET_HIGH_WATER_MARK, Transmitter } from './tx.ts';
 import type { SessionInfo, SessionOptions, SessionStats } from './types.ts';
 
@@ -238,15 +239,24 @@ export class Session {
   #connect(): void {
     this.#dropSocket();
     const gen = ++this.#gen;
-    const { host, port, localAddress, localPort } = this.#opts.endpoint;
+    const { host, port, localAddress, localPort, security } = this.#opts.endpoint;
     // writableHighWaterMark reaches the stream (net.Socket passes its options on) but is missing from @types/node
-    const options = { host, port, noDelay: true, writableHighWaterMark: SOCKET_HIGH_WATER_MARK, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}) };
-    const socket = netConnect(options as TcpNetConnectOpts);
-    this.#socket = socket;
+    const options: ConnectOptions = { host, port, noDelay: true, writableHighWaterMark: SOCKET_HIGH_WATER_MARK, ...(localAddress !== undefined ? { localAddress } : {}), ...(localPort !== undefined ? { localPort } : {}) };
     this.#connected = false;
     this.direction = 'outbound';
     this.lastNotificationIn = null;
     this.lastNotificationOut = null;
+    let socket: Socket;
+    try {
+      // TCP-MD5 key and TTLs go on before the SYN (transport.ts)
+      socket = connectSecured(options, security ?? NO_TRANSPORT_SECURITY);
+    } catch (e) {
+      // the kernel refused an option: this attempt fails like a refused connection
+      const why = e instanceof Error ? e.message : String(e);
+      queueMicrotask(() => this.#lost(gen, why));
+      return;
+    }
+    this.#socket = socket;
     socket.once('connect', () => {
       if (gen !== this.#gen) return;
       this.#wire(socket, gen);

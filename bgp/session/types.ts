@@ -6,6 +6,7 @@ import type { FsmConfig, FsmEvent, FsmResult, FsmState, Negotiated } from '../fs
 import type { Negotiation, OpenMessage, RouteRefreshMessage, UpdateMessage } from '../wire/index.ts';
 import type { Clock } from './clock.ts';
 import type { Session } from './session.ts';
+import type { TransportSecurity } from './transport.ts';
 
 /** Where an outbound connection goes, and what it binds locally. */
 export interface Endpoint {
@@ -13,6 +14,8 @@ export interface Endpoint {
   readonly port: number;
   readonly localAddress?: string;
   readonly localPort?: number;
+  /** TCP-MD5 key and TTLs, set on the socket before its SYN (default: none). */
+  readonly security?: TransportSecurity;
 }
 
 /** Everything known about an Established session: what the RIB and the API need. */
