@@ -3,6 +3,10 @@
 // best-path changes become events and Adj-RIB-Out marks, and each peer's
 // session pulls its next encoded UPDATE. One synchronous operation at a time;
 // events and "updates pending" notices are delivered at the end of each.
+// Modules: attr-set (interned attributes), path (Source/Path/Dest records),
+// best-path (decision + reason + ECMP), loc-rib (table), import (received
+// checks), export (per-peer rules), adj-out (queue, batching, End-of-RIB),
+// peer-state, views (read-only data for the CLI and events).
 // RFCs: 4271 §9 (UPDATE processing, decision, dissemination), §5.1.5
 // (LOCAL_PREF from eBGP ignored), §6.3 (NEXT_HOP and first-AS checks),
 // 4456 §8 (ORIGINATOR_ID / CLUSTER_LIST loop checks), 7606 §2
