@@ -159,7 +159,8 @@ export function desiredPeering(selfName: string, nodes: readonly V1Node[], opts:
       if (ann.rrClient !== null && !otherRR) continue; // clients peer only with servers
       if (other.rrClient !== null && !selfRR) continue; // and servers alone peer with clients
       peers.push({
-        address: addr, asn: otherAsn, port: opts.bgpPort, password: '', localAddress: null, kind: 'node', node: name,
+        // kube-router: LocalAddress = the node's own primary IP (the session's source, and our next hop)
+        address: addr, asn: otherAsn, port: opts.bgpPort, password: '', localAddress: selfPrimary, kind: 'node', node: name,
         rrClient: selfRR && other.rrClient !== null, multihopTtl: null, passive: compareAddresses(selfPrimary, addr) > 0,
       });
     }

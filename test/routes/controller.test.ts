@@ -58,6 +58,7 @@ describe('routes controller over loopback (in-memory kernel)', function () {
   const tables = new Map<string, MemoryRoutes>();
   const ctrls = new Map<string, RoutesController>();
   let sup: Supervisor;
+  let sup3: Supervisor | null = null;
 
   const make = (name: string, ip: string): RoutesController => {
     const mem = new MemoryRoutes();
@@ -74,11 +75,12 @@ describe('routes controller over loopback (in-memory kernel)', function () {
   before(() => {
     nodes.upsert(node('n1', '127.0.0.1', '10.244.1.0/24'));
     nodes.upsert(node('n2', '127.0.0.2', '10.244.2.0/24'));
-    sup = new Supervisor([make('n1', '127.0.0.1'), make('n2', '127.0.0.2'), make('n3', '127.0.0.3')], { clock: realClock, log: silentLogger() });
+    sup = new Supervisor([make('n1', '127.0.0.1'), make('n2', '127.0.0.2')], { clock: realClock, log: silentLogger() });
     sup.start();
   });
   after(async () => {
     await sup.stop();
+    await sup3?.stop();
   });
 
   it('peers the nodes and installs each other\'s pod CIDR via the peer', async () => {
@@ -92,8 +94,11 @@ describe('routes controller over loopback (in-memory kernel)', function () {
   });
 
   it('adds a node at run time: peers and routes appear everywhere without a restart', async () => {
+    // n3 joins: its Node object appears and its agent starts.
     nodes.upsert(node('n3', '127.0.0.3', '10.244.3.0/24'));
     sup.dispatch({ kind: 'nodes', type: 'added', key: 'n3' });
+    sup3 = new Supervisor([make('n3', '127.0.0.3')], { clock: realClock, log: silentLogger() });
+    sup3.start();
     await until('n1 to learn n3', () => tables.get('n1')?.table.get('10.244.3.0/24')?.nexthops[0]?.gateway === '127.0.0.3');
     await until('n3 to learn n1 and n2', () => tables.get('n3')?.table.size === 2);
   });
@@ -103,6 +108,7 @@ describe('routes controller over loopback (in-memory kernel)', function () {
     assert.ok(gone !== undefined);
     nodes.remove(gone);
     sup.dispatch({ kind: 'nodes', type: 'deleted', key: 'n2' });
+    sup3?.dispatch({ kind: 'nodes', type: 'deleted', key: 'n2' });
     await until('n1 to drop n2', () => tables.get('n1')?.table.has('10.244.2.0/24') === false);
     await until('n1 to forget the n2 neighbour', () => !(ctrls.get('n1')?.speaker()?.neighborAddresses() ?? []).includes('127.0.0.2'));
     assert.equal(tables.get('n3')?.table.has('10.244.2.0/24'), false);

@@ -85,6 +85,7 @@ describe('routes: desired peering', () => {
     assert.deepEqual(d.peers.map((p) => [p.address, p.asn, p.kind, p.node]), [['198.18.0.2', 64512, 'node', 'b'], ['198.18.0.3', 64512, 'node', 'c']]);
     // Only the lower address connects: a connects to b and c; c waits for a and b.
     assert.deepEqual(d.peers.map((p) => p.passive), [false, false]);
+    assert.deepEqual(d.peers.map((p) => p.localAddress), ['198.18.0.1', '198.18.0.1'], 'node sessions start from the node IP');
     assert.deepEqual(desiredPeering('c', nodes, opts).peers.map((p) => [p.node, p.passive]), [['a', true], ['b', true]]);
     assert.deepEqual(desiredPeering('b', nodes, opts).peers.map((p) => [p.node, p.passive]), [['a', true], ['c', false]]);
   });
