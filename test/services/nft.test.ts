@@ -191,7 +191,7 @@ describe('services/nft: rendering', () => {
   it('is deterministic and names stay short and valid', () => {
     for (const input of Object.values(scenarios)) {
       const a = renderFull(render(input));
-      const b = renderFull(render({ ...input, services: [...input.services].reverse(), endpointSlices: [...input.endpointSlices].reverse() }));
+      const b = renderFull(render({ ...input, services: input.services.toReversed(), endpointSlices: input.endpointSlices.toReversed() }));
       assert.equal(a, b);
       for (const n of [...render(input).chains.keys(), ...render(input).sets.keys()]) {
         assert.ok(n.length <= 120 && /^[a-z][A-Za-z0-9/_.-]*$/.test(n), n);
