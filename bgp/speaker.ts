@@ -40,7 +40,11 @@ export interface NeighborConfig {
   readonly localAsn?: Asn;
   /** The neighbour's TCP port (default 179). */
   readonly port?: number;
-  /** Local address for our outbound connection. */
+  /**
+   * Local address for our outbound connection. Default: the listen address
+   * of the neighbour's family when the speaker listens on specific (not
+   * wildcard) addresses, so a node connects from the address it is known by.
+   */
   readonly localAddress?: IpAddress;
   readonly passive?: boolean;
   /** Proposed hold time, seconds (default 90; 0 or 3..65535). */
@@ -171,6 +175,7 @@ export class Speaker {
     if (this.#neighbors.has(address)) throw new SpeakerError('exists', `neighbor ${address} already exists`);
     // RFC 2385 needs setsockopt(TCP_MD5SIG), which node:net does not expose: refuse rather than run unprotected
     if (config.password !== undefined) throw new SpeakerError('unsupported', `neighbor ${address}: TCP-MD5 passwords are not supported`);
+    const localAddress = config.localAddress ?? this.#defaultLocalAddress(address);
     const peerConfig: PeerConfig = {
       remoteAddress: address,
       localAsn: config.localAsn ?? this.asn,
@@ -179,7 +184,7 @@ export class Speaker {
       clock: this.#clock,
       families: config.families ?? FAMILIES,
       ...(config.port !== undefined ? { remotePort: config.port } : {}),
-      ...(config.localAddress !== undefined ? { localAddress: config.localAddress } : {}),
+      ...(localAddress !== undefined ? { localAddress } : {}),
       ...(config.passive !== undefined ? { passive: config.passive } : {}),
       ...(config.holdTimeS !== undefined ? { holdTimeS: config.holdTimeS } : {}),
       ...(config.keepaliveS !== undefined ? { keepaliveTimeS: config.keepaliveS } : {}),
@@ -463,6 +468,14 @@ export class Speaker {
     } catch (e) {
       this.#log('error', `neighbor ${what} handling failed`, { neighbor: n.address, error: e instanceof Error ? e.stack : String(e) });
     }
+  }
+
+  /** The first specific listen address of the neighbour's family, if any. */
+  #defaultLocalAddress(neighbor: string): string | undefined {
+    const l = this.#opts.listen;
+    if (l === false || l === undefined) return undefined;
+    const v6 = neighbor.includes(':');
+    return (l.addresses ?? []).find((a) => a.includes(':') === v6 && a !== '0.0.0.0' && a !== '::');
   }
 
   #age(source: string, prefix: Prefix, now: number): number | null {
