@@ -75,6 +75,6 @@ export function renderMatrix(pods: readonly PodRecord[], reach: readonly Reach[]
   const same = reach.filter((r) => r.sameNode);
   const cross = reach.filter((r) => !r.sameNode);
   const ok = (rs: readonly Reach[]): number => rs.filter((r) => r.ping && r.tcp !== false).length;
-  lines.push('', `same node:  ${ok(same)}/${same.length} probes answered`, `cross node: ${ok(cross)}/${cross.length} probes answered${cross.length > 0 && ok(cross) < cross.length ? ' (cross-node traffic needs the routes controller to program BGP routes)' : ''}`);
+  lines.push('', `same node:  ${ok(same)}/${same.length} probes answered`, `cross node: ${ok(cross)}/${cross.length} probes answered`);
   return `${lines.join('\n')}\n`;
 }

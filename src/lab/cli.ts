@@ -13,6 +13,7 @@ import { labDown, listLabs } from './down.ts';
 import { procAlive, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
 import type { LabState } from './state.ts';
+import { frrDir } from './frr.ts';
 import { labStatus, renderStatus } from './status.ts';
 import { torPaths } from './tor.ts';
 import { LabOptionError, defaultOptions, defaultStateRoot, labDir, planLab } from './topology.ts';
@@ -83,7 +84,6 @@ function labOptions(v: { [k: string]: string | boolean | undefined }): LabOption
 
 async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabIo): Promise<number> {
   const plan = planLab(o);
-  if (o.tor === 'frr') throw new LabOptionError('--tor frr is not implemented yet; use --tor bird or --tor none');
   const old = loadState(plan.dir);
   if (old?.supervisor !== undefined && procAlive(old.supervisor)) {
     io.err(`podnet lab: lab "${o.name}" is already up (supervisor pid ${old.supervisor.pid}); run \`podnet lab down --name ${o.name}\` first\n`);
@@ -102,7 +102,7 @@ async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabI
     dir: plan.dir,
     options: o,
     phase: 'starting',
-    tor: { kind: o.tor, netns: plan.torNetns, asn: o.torAsn, addresses: torAddresses, ...(o.tor === 'bird' ? { controlSocket: torPaths(plan).ctl } : {}) },
+    tor: { kind: o.tor, netns: plan.torNetns, asn: o.torAsn, addresses: torAddresses, ...(o.tor === 'bird' ? { controlSocket: torPaths(plan).ctl } : o.tor === 'frr' ? { controlSocket: frrDir(plan) } : {}) },
     namespaces: [],
     procs: [],
     nodes: [],
@@ -134,14 +134,19 @@ async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabI
   }, { timeoutMs: 15_000, intervalMs: 250 }).catch(() => undefined);
   const s = settled ?? (await labStatus(o.stateRoot, o.name));
   io.out(renderStatus(s));
-  io.out(`\nWhat works now: ${s.nodes.length} nodes, ToR ${o.tor}, API server, ${s.pods.length} pods Running with IPs from their node's podCIDR.\n`);
-  io.out(`Same-node pod-to-pod traffic goes over kube-bridge; cross-node traffic needs the routes controller (podnetd) to program routes learned over BGP.\n`);
-  io.out(`Try: export KUBECONFIG=${s.apiServer?.kubeconfig ?? ''}; kubectl get pods -o wide\n`);
-  if (doCheck) {
-    io.out('\nReachability (podnet lab check):\n');
-    const cur = loadState(plan.dir);
-    io.out(renderMatrix(cur?.pods ?? [], await reachability(cur?.pods ?? [])));
+  io.out(`\n${s.nodes.length} nodes, ToR ${o.tor}, API server, ${s.pods.length} pods Running with IPs from their node's podCIDR.\n`);
+  io.out(`kubectl: export KUBECONFIG=${s.apiServer?.kubeconfig ?? ''}; kubectl get pods -o wide\n`);
+  if (!doCheck) {
+    io.out('Same-node pod traffic goes over kube-bridge; cross-node traffic works once podnetd programs the routes learned over BGP (`podnet lab check` shows it).\n');
+    return 0;
   }
+  io.out('\nReachability (podnet lab check):\n');
+  const pods = loadState(plan.dir)?.pods ?? [];
+  const reach = await reachability(pods);
+  io.out(renderMatrix(pods, reach));
+  const cross = reach.filter((r) => !r.sameNode);
+  if (cross.length > 0 && cross.every((r) => r.ping && r.tcp !== false)) io.out('Cross-node pod traffic works: podnetd programmed the routes it learned over BGP.\n');
+  else if (cross.length > 0) io.out('Cross-node pod traffic does not fully work yet: it needs the routes controller (podnetd) to program routes learned over BGP.\n');
   return 0;
 }
 

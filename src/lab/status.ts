@@ -6,6 +6,7 @@ import { apiRequest } from '../api/client.ts';
 import { procAlive } from './netns.ts';
 import { loadState } from './state.ts';
 import type { LabPhase } from './state.ts';
+import { frrSessions } from './frr.ts';
 import { birdSessions } from './tor.ts';
 import type { TorSession } from './tor.ts';
 import { labDir } from './topology.ts';
@@ -58,9 +59,9 @@ export async function labStatus(stateRoot: string, name: string): Promise<LabSta
   let sessions: TorSession[] = [];
   let torError: string | undefined;
   const neighbors = new Map(st.nodes.flatMap((n): [string, string][] => [[n.name, n.ipv4], ...(n.ipv6 !== undefined ? [[`${n.name}_v6`, n.ipv6] as [string, string]] : [])]));
-  if (st.tor.kind === 'bird' && st.tor.controlSocket !== undefined) {
+  if (st.tor.kind !== 'none' && st.tor.controlSocket !== undefined) {
     try {
-      sessions = await birdSessions(st.tor.controlSocket, neighbors);
+      sessions = st.tor.kind === 'bird' ? await birdSessions(st.tor.controlSocket, neighbors) : await frrSessions(st.tor.controlSocket, neighbors);
     } catch (err) {
       torError = err instanceof Error ? err.message.split('\n')[0] : String(err);
     }

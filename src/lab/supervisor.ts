@@ -15,6 +15,7 @@ import { buildNetwork, initialPod, nodeFiles, nodeObject } from './build.ts';
 import { teardownRecorded } from './down.ts';
 import { startForwarder } from './forward.ts';
 import type { Forwarder } from './forward.ts';
+import { startFrr } from './frr.ts';
 import { Kubelet } from './kubelet.ts';
 import { procStartTime, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
@@ -46,7 +47,7 @@ async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Pro
     writeFileSync(t.conf, birdConfig(plan, t.log));
     record(st, spawnDetached('tor:bird', plan.torNetns, 'bird', ['-f', '-c', t.conf, '-s', t.ctl], t.out));
   } else if (o.tor === 'frr') {
-    throw new Error('--tor frr is not implemented yet; use --tor bird or --tor none');
+    await startFrr(plan, (p) => record(st, p));
   }
   for (const n of plan.nodes) {
     const f = nodeFiles(n);

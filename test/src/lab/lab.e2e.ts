@@ -175,13 +175,17 @@ describe('podnet lab (e2e)', function () {
     await assertGone(name, procs);
   });
 
-  it('`lab down` of a running lab (no ToR) stops it cleanly', async function () {
+  it('`lab down` of a running lab with an FRR ToR stops it cleanly', async function () {
     const small = `e${randomBytes(2).toString('hex')}`;
     try {
-      await lab(['up', '--name', small, '--nodes', '1', '--tor', 'none', '--pods', '1', '--no-check']);
+      await lab(['up', '--name', small, '--nodes', '1', '--tor', 'frr', '--pods', '1', '--no-check']);
       const st = loadState(join(stateRoot, small));
       assert.equal(st?.phase, 'ready');
+      const s = JSON.parse((await lab(['status', '--name', small, '-j'])).stdout) as LabStatus;
+      assert.equal(s.tor.kind, 'frr');
+      assert.deepEqual(s.tor.sessions.map((x) => [x.name, x.neighbor]), [['node1', '198.18.1.2']]);
       const procs = allProcs(st);
+      assert.deepEqual(procs.map((p) => p.name).filter((n) => n.startsWith('tor:')), ['tor:zebra', 'tor:bgpd']);
       await lab(['down', '--name', small]);
       await assertGone(small, procs);
     } finally {

@@ -1,6 +1,7 @@
-// Unit: the ToR's BIRD configuration (iBGP route reflector or eBGP, one
-// session per node and family) and the parsing of `birdc show protocols`.
+// Unit: the ToR's BIRD and FRR configurations (iBGP route reflector or eBGP,
+// sessions per node and family) and the parsing of their session states.
 import assert from 'node:assert/strict';
+import { bgpdConfig, parseFrrNeighbors } from '../../../src/lab/frr.ts';
 import { birdConfig, parseBirdProtocols } from '../../../src/lab/tor.ts';
 import { defaultOptions, planLab } from '../../../src/lab/topology.ts';
 
@@ -36,6 +37,37 @@ describe('lab ToR (BIRD)', function () {
     assert.deepEqual(parseBirdProtocols(text, new Map([['node1', '198.18.1.2']])), [
       { name: 'node1', neighbor: '198.18.1.2', state: 'up', info: 'Established' },
       { name: 'node2', neighbor: '', state: 'start', info: 'Active Socket: Connection refused' },
+    ]);
+  });
+});
+
+describe('lab ToR (FRR)', function () {
+  it('writes bgpd.conf with route-reflector clients per family, no RFC 8212 policy requirement', function () {
+    const conf = bgpdConfig(planLab({ ...defaultOptions, nodes: 2, ipv6: true }));
+    for (const line of [
+      'router bgp 64512',
+      ' bgp router-id 198.18.1.1',
+      ' no bgp ebgp-requires-policy',
+      ' neighbor nodes remote-as 64512',
+      ' neighbor 198.18.1.2 peer-group nodes',
+      ' neighbor 198.18.1.3 peer-group nodes',
+      ' neighbor fd00:198:18:1::3 peer-group nodes6',
+      '  neighbor nodes route-reflector-client',
+      '  neighbor nodes6 activate',
+    ]) {
+      assert.ok(conf.split('\n').includes(line), line);
+    }
+    const ebgp = bgpdConfig(planLab({ ...defaultOptions, torAsn: 65000 }));
+    assert.ok(ebgp.includes('router bgp 65000\n'));
+    assert.ok(ebgp.includes('  neighbor nodes next-hop-self\n'));
+    assert.equal(ebgp.includes('nodes6'), false);
+  });
+
+  it('reads session states from `show bgp neighbors json`', function () {
+    const json = JSON.stringify({ '198.18.1.2': { bgpState: 'Established' }, '198.18.1.3': { bgpState: 'Active', lastResetDueTo: 'Waiting for peer OPEN' } });
+    assert.deepEqual(parseFrrNeighbors(json, new Map([['node1', '198.18.1.2'], ['node2', '198.18.1.3'], ['node3', '198.18.1.4']])), [
+      { name: 'node1', neighbor: '198.18.1.2', state: 'up', info: 'Established' },
+      { name: 'node2', neighbor: '198.18.1.3', state: 'start', info: 'Active (Waiting for peer OPEN)' },
     ]);
   });
 });
