@@ -28,6 +28,7 @@ const peer = new Peer(config, {
 
 const listener = listen !== undefined ? new Listener({ addresses: [listen], port: 179 }) : null;
 listener?.addPeer(peer);
+if (listener !== null) listener.onRejected = (r) => out({ type: 'rejected', ...r });
 
 process.on('SIGTERM', () => {
   void peer.stop({ message: shutdownMessage }).then(async () => {
