@@ -78,20 +78,11 @@ export class KubeTransport implements Transport {
     const { url, opts, mod } = await this.request(path, query);
     return new Promise((resolve, reject) => {
       const req = mod.request(url, { ...opts, ...(signal ? { signal } : {}), timeout: 60_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
+        readBody(res, (text, body) => {
           const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300 && body !== undefined) return resolve(body);
-          reject(errorFromBody(code, body, `GET ${path}`, text));
+          if (code >= 200 && code < 300 && body !== undefined) resolve(body);
+          else reject(errorFromBody(code, body, `GET ${path}`, text));
         });
       });
       req.on('timeout', () => req.destroy(new Error(`GET ${path}: timed out`)));
@@ -116,18 +107,7 @@ export class KubeTransport implements Transport {
         req = mod.request(url, { ...opts, timeout: idleMs }, (res) => {
           const code = res.statusCode ?? 0;
           if (code !== 200) {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              let body: unknown;
-              try {
-                body = JSON.parse(text);
-              } catch {
-                body = undefined;
-              }
-              finish(errorFromBody(code, body, `watch ${path}`, text));
-            });
+            readBody(res, (text, body) => finish(errorFromBody(code, body, `watch ${path}`, text)));
             return;
           }
           h.onOpen();
@@ -159,6 +139,22 @@ export class KubeTransport implements Transport {
       finish(null);
     };
   }
+}
+
+/** Collects a response body; `body` is its JSON, or undefined when it is not JSON. */
+function readBody(res: http.IncomingMessage, done: (text: string, body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    done(text, body);
+  });
 }
 
 function errorFromBody(code: number, body: unknown, what: string, text: string): ApiError {
