@@ -24,7 +24,7 @@ import { Dest, Source, type Entry, type Path } from './path.ts';
 import type { AdjInEntry, AdjOutEntry, BestPathChange, FamilyCounters, BestPathListener, LocalRoute, LocRibEntry, PeerCounters, PrefixLookup, RejectReason, RibConfig, RibPeerConfig, RibSessionInfo, UpdateResult } from './types.ts';
 import { entryView, lookupView, multipathViews, pathView } from './views.ts';
 
-export class Rib implements LocRibListener {
+export class Rib {
   readonly config: RibConfig;
   readonly #ctx: DecisionContext;
   readonly #exportCtx: ExportContext;
@@ -50,7 +50,8 @@ export class Rib implements LocRibListener {
       igpCost: config.igpCost ?? null,
     };
     this.#exportCtx = { localAsn: config.localAsn, routerId: config.routerId, clusterId: config.clusterId ?? config.routerId, defaultLocalPref: config.defaultLocalPref ?? 100 };
-    this.#loc = new LocRib(this.#ctx, this);
+    const listener: LocRibListener = { bestChanged: (family, prefix, prevBest, _prevMp, entry) => this.#bestChanged(family, prefix, prevBest, entry) };
+    this.#loc = new LocRib(this.#ctx, listener);
     this.#local = new Source('local', 'local', 'local', config.localAsn, config.routerId);
   }
 
@@ -266,8 +267,8 @@ export class Rib implements LocRibListener {
     return () => this.#listeners.delete(listener);
   }
 
-  /** LocRibListener: a prefix's best path or multipath set changed. */
-  bestChanged(family: Family, prefix: Prefix, prevBest: Path | null, _prevMp: readonly Path[] | null, entry: Entry | undefined): void {
+  /** A prefix's best path or multipath set changed: mark every Established peer's Adj-RIB-Out, queue the event. */
+  #bestChanged(family: Family, prefix: Prefix, prevBest: Path | null, entry: Entry | undefined): void {
     const best = bestOf(entry);
     if (best !== prevBest) {
       for (const p of this.#peers.values()) {
