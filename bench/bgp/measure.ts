@@ -41,7 +41,10 @@ export interface Measurement {
   readonly setup_s: number;
   readonly polls: number;
   readonly peak_rss_kb: number;
+  /** The receiver's user+system CPU time from enable to K (start-up excluded). */
   readonly cpu_s: number;
+  /** Its CPU time since it started. */
+  readonly cpu_total_s: number;
   /** VmRSS when the session was enabled (the idle daemon). */
   readonly start_rss_kb: number;
 }
@@ -87,7 +90,9 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
   if (pre.established || pre.count > 0) throw new Error(`session already up before measuring (${pre.state}, ${pre.count} prefixes)`);
 
   // Phase 1: Established.
-  const startRssKb = procStats(rcv.pid)?.rssKb ?? NaN;
+  const idle = procStats(rcv.pid);
+  const startRssKb = idle?.rssKb ?? NaN;
+  const startCpuS = idle?.cpuS ?? NaN;
   const tEnable = now();
   await opts.enable();
   let lastNo = now();
@@ -145,7 +150,8 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
         setup_s: (t0 - tEnable) / 1000,
         polls,
         peak_rss_kb: st?.hwmKb ?? NaN,
-        cpu_s: st?.cpuS ?? NaN,
+        cpu_s: (st?.cpuS ?? NaN) - startCpuS,
+        cpu_total_s: st?.cpuS ?? NaN,
         start_rss_kb: startRssKb,
       };
     }
@@ -161,7 +167,8 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
     setup_s: (t0 - tEnable) / 1000,
     polls,
     peak_rss_kb: st?.hwmKb ?? NaN,
-    cpu_s: st?.cpuS ?? NaN,
+    cpu_s: (st?.cpuS ?? NaN) - startCpuS,
+    cpu_total_s: st?.cpuS ?? NaN,
     start_rss_kb: startRssKb,
   };
 }

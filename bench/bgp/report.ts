@@ -35,6 +35,8 @@ export interface Ratios {
   readonly time: number | null;
   /** podnet peak RSS / other peak RSS. */
   readonly rss: number | null;
+  /** podnet CPU time / other CPU time, enable -> K (less sensitive to machine load than wall time). */
+  readonly cpu: number | null;
 }
 
 export interface Targets {
@@ -86,8 +88,8 @@ export function summarize(records: readonly RunRecord[]): KSummary[] {
     const p = get('podnet');
     const g = get('gobgp');
     const b = get('bird');
-    const podnetVsGobgp = { time: ratio(p?.rib_s, g?.rib_s), rss: ratio(p?.peak_rss_mb, g?.peak_rss_mb) };
-    const podnetVsBird = { time: ratio(p?.rib_s, b?.rib_s), rss: ratio(p?.peak_rss_mb, b?.peak_rss_mb) };
+    const podnetVsGobgp = { time: ratio(p?.rib_s, g?.rib_s), rss: ratio(p?.peak_rss_mb, g?.peak_rss_mb), cpu: ratio(p?.cpu_s, g?.cpu_s) };
+    const podnetVsBird = { time: ratio(p?.rib_s, b?.rib_s), rss: ratio(p?.peak_rss_mb, b?.peak_rss_mb), cpu: ratio(p?.cpu_s, b?.cpu_s) };
     const targets: Targets = {
       fasterThanGobgp4x: podnetVsGobgp.time === null ? null : podnetVsGobgp.time <= 0.25,
       within3xOfBird: podnetVsBird.time === null ? null : podnetVsBird.time <= 3,
@@ -110,7 +112,7 @@ function verdict(v: boolean | null): string {
 export function renderK(s: KSummary, load: string): string {
   const l: string[] = [];
   l.push(`K = ${s.k.toLocaleString('en')} IPv4 /32s, BIRD injector, one eBGP session; ${load}`);
-  l.push(`  ${pad('receiver', 22)} ${lpad('runs ok', 7)} ${lpad('RIB s (median)', 14)} ${lpad('interp s', 9)} ${lpad('peak RSS MB', 11)} ${lpad('idle RSS MB', 11)} ${lpad('CPU s', 7)}  RIB s per run`);
+  l.push(`  ${pad('receiver', 22)} ${lpad('runs ok', 7)} ${lpad('RIB s (median)', 14)} ${lpad('interp s', 9)} ${lpad('peak RSS MB', 11)} ${lpad('idle RSS MB', 11)} ${lpad('CPU s', 7)}  RIB s per run (CPU s: enable -> K)`);
   for (const r of s.receivers) {
     const name = `${LABELS[r.receiver]} ${r.version}`;
     l.push(
@@ -119,8 +121,8 @@ export function renderK(s: KSummary, load: string): string {
   }
   const t = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`);
   const speed = (x: number | null): string => (x === null || x === 0 ? '' : ` (podnet ${(1 / x).toFixed(2)}x as fast)`);
-  l.push(`  podnet/gobgpd: time ${t(s.podnetVsGobgp.time)}${speed(s.podnetVsGobgp.time)}, peak RSS ${t(s.podnetVsGobgp.rss)}`);
-  l.push(`  podnet/BIRD:   time ${t(s.podnetVsBird.time)}${speed(s.podnetVsBird.time)}, peak RSS ${t(s.podnetVsBird.rss)}`);
+  l.push(`  podnet/gobgpd: time ${t(s.podnetVsGobgp.time)}${speed(s.podnetVsGobgp.time)}, peak RSS ${t(s.podnetVsGobgp.rss)}, CPU ${t(s.podnetVsGobgp.cpu)}`);
+  l.push(`  podnet/BIRD:   time ${t(s.podnetVsBird.time)}${speed(s.podnetVsBird.time)}, peak RSS ${t(s.podnetVsBird.rss)}, CPU ${t(s.podnetVsBird.cpu)}`);
   const scope = s.k >= 1_000_000 ? '' : ' (the targets are set at 1M; shown for reference)';
   l.push(`  targets${scope}:`);
   l.push(`    >= 4x faster than gobgpd (time ratio <= 0.25): ${verdict(s.targets.fasterThanGobgp4x)}`);

@@ -41,7 +41,7 @@ function listPeerResponse(sessionState: number, afis: Buffer[]): Buffer {
 }
 
 function rec(receiver: RunRecord['receiver'], k: number, rib: number, rssMb: number, extra: Partial<RunRecord> = {}): RunRecord {
-  return { k, run: 1, receiver, version: 'v', load1: 1, rib_s: rib, rib_interp_s: rib, peak_rss_kb: rssMb * 1024, cpu_s: 1, start_rss_kb: 1024, ...extra };
+  return { k, run: 1, receiver, version: 'v', load1: 1, rib_s: rib, rib_interp_s: rib, peak_rss_kb: rssMb * 1024, cpu_s: 1, cpu_total_s: 1.3, start_rss_kb: 1024, ...extra };
 }
 
 describe('bench/bgp report', () => {
@@ -56,7 +56,7 @@ describe('bench/bgp report', () => {
     const records = [
       ...[10, 12, 11].map((t) => rec('gobgp', 1_000_000, t, 1300)),
       ...[0.8, 0.7, 0.9].map((t) => rec('bird', 1_000_000, t, 94)),
-      ...[2.0, 2.5, 3.0].map((t) => rec('podnet', 1_000_000, t, 600)),
+      ...[2.0, 2.5, 3.0].map((t) => rec('podnet', 1_000_000, t, 600, { cpu_s: 2 })),
       rec('podnet', 1_000_000, 99, 9999, { error: 'boom' }), // a failed run never enters a median
     ];
     const [s] = summarize(records);
@@ -68,6 +68,7 @@ describe('bench/bgp report', () => {
     assert.ok(Math.abs((s.podnetVsGobgp.time ?? 0) - 2.5 / 11) < 1e-9);
     assert.ok(Math.abs((s.podnetVsBird.time ?? 0) - 2.5 / 0.8) < 1e-9);
     assert.ok(Math.abs((s.podnetVsGobgp.rss ?? 0) - 600 / 1300) < 1e-9);
+    assert.equal(s.podnetVsGobgp.cpu, 2);
     assert.deepEqual(s.targets, { fasterThanGobgp4x: true, within3xOfBird: false, rssUnderHalfGobgp: true });
   });
 
