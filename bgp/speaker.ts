@@ -16,79 +16,12 @@
 import type { Socket } from 'node:net';
 import type { DestinationView, GlobalView, LastErrorView, MessageCountersView, NeighborView, PathView } from './api.ts';
 import { Rib, type BestPathChange, type PathSource } from './rib/index.ts';
-import { Listener, Peer, canonicalAddress, realClock, type Clock, type PeerConfig, type PeerDown, type SessionInfo } from './session/index.ts';
-import { FAMILIES, familyAfiSafi, prefixFamily, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from './types.ts';
-import { CeaseSubcode, encodeRouteRefresh, updateRoutes, type LargeCommunity, type Origin, type PathAttributes, type UpdateMessage } from './wire/index.ts';
-import { comparePrefixes, neighborView, notificationView, pathView, sourceText } from './speaker/views.ts';
-
-export interface SpeakerOptions {
-  readonly asn: Asn;
-  readonly routerId: RouterId;
-  /** Where to accept connections (default all addresses, port 179); false: outbound only. */
-  readonly listen?: { readonly addresses?: readonly string[]; readonly port?: number } | false;
-  readonly clock?: Clock;
-  /** ECMP: the most paths in a multipath set (default 1). */
-  readonly maxPaths?: number;
-  /** Log sink (the app wires its logger here; bgp/ has none of its own). */
-  readonly log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-}
-
-export interface NeighborConfig {
-  readonly address: IpAddress;
-  readonly remoteAsn: Asn;
-  /** Our AS toward this neighbour (local-as override: OPEN and AS_PATH); default the speaker's. */
-  readonly localAsn?: Asn;
-  /** The neighbour's TCP port (default 179). */
-  readonly port?: number;
-  /**
-   * Local address for our outbound connection. Default: the listen address
-   * of the neighbour's family when the speaker listens on specific (not
-   * wildcard) addresses, so a node connects from the address it is known by.
-   */
-  readonly localAddress?: IpAddress;
-  readonly passive?: boolean;
-  /** Proposed hold time, seconds (default 90; 0 or 3..65535). */
-  readonly holdTimeS?: number;
-  /** Keepalive interval, seconds (default a third of the hold time). */
-  readonly keepaliveS?: number;
-  /** ConnectRetry timer, seconds (default 120, RFC 4271 §10). */
-  readonly connectRetryS?: number;
-  readonly families?: readonly Family[];
-  /** Our next hops toward this neighbour (default: the session's local address of that family); needed for IPv6 routes over an IPv4 session. */
-  readonly nextHopIpv4?: IpAddress;
-  readonly nextHopIpv6?: IpAddress;
-  /** Route-reflector client (RFC 4456): iBGP routes are reflected to and from it. */
-  readonly routeReflectorClient?: boolean;
-  /** TCP-MD5 (RFC 2385): node:net cannot set it, so a neighbour with a password is refused. */
-  readonly password?: string;
-  /** Administratively enabled (default true). */
-  readonly enabled?: boolean;
-}
-
-/** A route to originate. */
-export interface OriginateRequest {
-  readonly prefix: Prefix;
-  /** Next hop toward iBGP neighbours (eBGP neighbours always get ours); default: next hop self. */
-  readonly nextHop?: IpAddress;
-  readonly origin?: Origin;
-  readonly med?: number;
-  readonly localPref?: number;
-  readonly communities?: readonly number[];
-  readonly largeCommunities?: readonly LargeCommunity[];
-  /** Extra copies of our AS toward eBGP neighbours. */
-  readonly asPathPrepend?: number;
-}
-
-export type SpeakerErrorKind = 'not-found' | 'exists' | 'invalid' | 'unsupported';
-
-export class SpeakerError extends Error {
-  readonly kind: SpeakerErrorKind;
-  constructor(kind: SpeakerErrorKind, message: string) {
-    super(message);
-    this.name = 'SpeakerError';
-    this.kind = kind;
-  }
-}
+import { Listener, Peer, canonicalAddress, realClock, type Clock, type PeerDown, type SessionInfo } from './session/index.ts';
+import { FAMILIES, familyAfiSafi, type Asn, type Family, type Prefix, type RouterId } from './types.ts';
+import { CeaseSubcode, encodeRouteRefresh, updateRoutes, type PathAttributes, type UpdateMessage } from './wire/index.ts';
+import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
+import { adjInPaths, adjOutPaths, familyCounts, ribDestinations, type Ager } from './speaker/reads.ts';
+import { comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
 
 type Counters = { -readonly [K in keyof MessageCountersView]: number };
 
@@ -108,11 +41,6 @@ interface Neighbor {
   establishedAt: number | null;
   stateReason: string;
   lastError: LastErrorView | null;
-}
-
-/** The canonical form of a neighbour config: equal keys mean no change. */
-export function neighborKey(c: NeighborConfig): string {
-  return JSON.stringify({ ...c, address: canonicalAddress(c.address), families: [...(c.families ?? FAMILIES)].sort(), enabled: undefined });
 }
 
 const ageKey = (source: string, prefix: Prefix): string => `${source} ${prefix}`;
@@ -176,20 +104,7 @@ export class Speaker {
     // RFC 2385 needs setsockopt(TCP_MD5SIG), which node:net does not expose: refuse rather than run unprotected
     if (config.password !== undefined) throw new SpeakerError('unsupported', `neighbor ${address}: TCP-MD5 passwords are not supported`);
     const localAddress = config.localAddress ?? this.#defaultLocalAddress(address);
-    const peerConfig: PeerConfig = {
-      remoteAddress: address,
-      localAsn: config.localAsn ?? this.asn,
-      peerAsn: config.remoteAsn,
-      routerId: this.routerId,
-      clock: this.#clock,
-      families: config.families ?? FAMILIES,
-      ...(config.port !== undefined ? { remotePort: config.port } : {}),
-      ...(localAddress !== undefined ? { localAddress } : {}),
-      ...(config.passive !== undefined ? { passive: config.passive } : {}),
-      ...(config.holdTimeS !== undefined ? { holdTimeS: config.holdTimeS } : {}),
-      ...(config.keepaliveS !== undefined ? { keepaliveTimeS: config.keepaliveS } : {}),
-      ...(config.connectRetryS !== undefined ? { connectRetryMs: config.connectRetryS * 1000 } : {}),
-    };
+    const peerConfig = peerConfigOf(config, { asn: this.asn, routerId: this.routerId, clock: this.#clock }, localAddress);
     let peer: Peer;
     try {
       peer = new Peer(peerConfig);
@@ -331,14 +246,7 @@ export class Speaker {
     const prev = this.#originated.get(r.prefix);
     if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(r)) return;
     this.#originated.set(r.prefix, r);
-    const attributes: PathAttributes = {
-      origin: r.origin ?? 0,
-      asPath: [],
-      ...(r.med !== undefined ? { med: r.med } : {}),
-      ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
-      ...(r.communities !== undefined && r.communities.length > 0 ? { communities: [...r.communities] } : {}),
-      ...(r.largeCommunities !== undefined && r.largeCommunities.length > 0 ? { largeCommunities: [...r.largeCommunities] } : {}),
-    };
+    const attributes = originAttributes(r);
     this.#since.set(ageKey('local', r.prefix), Date.now());
     this.#rib.originate({ prefix: r.prefix, attributes, nextHop: r.nextHop ?? null });
   }
@@ -395,54 +303,17 @@ export class Speaker {
 
   /** The Loc-RIB with every candidate path, best first; optionally one family and/or one prefix. */
   rib(family?: Family, prefix?: Prefix): DestinationView[] {
-    const now = Date.now();
-    let prefixes: Prefix[];
-    if (prefix !== undefined) prefixes = [prefix];
-    else {
-      prefixes = [];
-      for (const f of FAMILIES) if (family === undefined || f === family) for (const e of this.#rib.locRib(f)) prefixes.push(e.prefix);
-      prefixes.sort(comparePrefixes);
-    }
-    const out: DestinationView[] = [];
-    for (const p of prefixes) {
-      if (family !== undefined && prefixFamily(p) !== family) continue;
-      const l = this.#rib.lookup(p);
-      if (l === null || l.candidates.length === 0) continue;
-      const paths = l.candidates.map((c) => pathView(p, c, { best: c.best, multipath: c.multipath, valid: c.eligible, reason: c.best ? l.reason : null, ageS: this.#age(sourceText(c), p, now) }));
-      out.push({ prefix: p, family: l.family, paths });
-    }
-    return out;
+    return ribDestinations(this.#rib, this.#ager(), family, prefix);
   }
 
   /** The paths a neighbour sent us that are in the RIB. */
   adjIn(address: string, family?: Family): PathView[] {
-    const n = this.#get(address);
-    const now = Date.now();
-    const out: PathView[] = [];
-    for (const f of FAMILIES) {
-      if (family !== undefined && f !== family) continue;
-      for (const e of this.#rib.adjIn(n.address, f)) {
-        const view = { source: { kind: 'peer', peer: n.address } as PathSource, pathId: e.pathId, nextHop: e.nextHop, attributes: e.attributes };
-        out.push(pathView(e.prefix, view, { best: false, multipath: false, valid: true, reason: null, ageS: this.#age(n.address, e.prefix, now) }));
-      }
-    }
-    return out.sort((a, b) => comparePrefixes(a.prefix as Prefix, b.prefix as Prefix));
+    return adjInPaths(this.#rib, this.#get(address).address, this.#ager(), family);
   }
 
   /** What we advertised to a neighbour (sent, not merely queued). */
   adjOut(address: string, family?: Family): PathView[] {
-    const n = this.#get(address);
-    const now = Date.now();
-    const out: PathView[] = [];
-    for (const f of FAMILIES) {
-      if (family !== undefined && f !== family) continue;
-      for (const e of this.#rib.adjOut(n.address, f)) {
-        const best = this.#rib.lookup(e.prefix)?.candidates.find((c) => c.best);
-        const age = best === undefined ? null : this.#age(sourceText(best), e.prefix, now);
-        out.push(pathView(e.prefix, { source: { kind: 'local' }, pathId: 0, nextHop: e.nextHop, attributes: e.attributes }, { best: false, multipath: false, valid: true, reason: null, ageS: age }));
-      }
-    }
-    return out.sort((a, b) => comparePrefixes(a.prefix as Prefix, b.prefix as Prefix));
+    return adjOutPaths(this.#rib, this.#get(address).address, this.#ager(), family);
   }
 
   // ---------------------------------------------------------------- internals
@@ -478,9 +349,13 @@ export class Speaker {
     return (l.addresses ?? []).find((a) => a.includes(':') === v6 && a !== '0.0.0.0' && a !== '::');
   }
 
-  #age(source: string, prefix: Prefix, now: number): number | null {
-    const t = this.#since.get(ageKey(source, prefix));
-    return t === undefined ? null : Math.max(0, Math.round((now - t) / 1000));
+  /** Ages of paths in seconds, as of now. */
+  #ager(): Ager {
+    const now = Date.now();
+    return (source, prefix) => {
+      const t = this.#since.get(ageKey(source, prefix));
+      return t === undefined ? null : Math.max(0, Math.round((now - t) / 1000));
+    };
   }
 
   #forgetAges(source: string): void {
@@ -574,14 +449,7 @@ export class Speaker {
 
   #neighborView(n: Neighbor): NeighborView {
     const c = n.config;
-    const perFamily = new Map<Family, { accepted: number; advertised: number }>();
-    for (const f of FAMILIES) {
-      let accepted = 0;
-      let advertised = 0;
-      for (const _ of this.#rib.adjIn(n.address, f)) accepted++;
-      for (const _ of this.#rib.adjOut(n.address, f)) advertised++;
-      perFamily.set(f, { accepted, advertised });
-    }
+    const perFamily = familyCounts(this.#rib, n.address);
     return neighborView(
       {
         address: n.address,
@@ -609,4 +477,5 @@ export class Speaker {
   }
 }
 
-export { comparePrefixes };
+export { comparePrefixes, neighborKey, SpeakerError };
+export type { NeighborConfig, OriginateRequest, SpeakerErrorKind, SpeakerOptions } from './speaker/config.ts';

@@ -38,13 +38,13 @@ export interface PathFlags {
   readonly ageS: number | null;
 }
 
-/** The API view of one RIB path. */
-export function pathView(prefix: Prefix, p: RibPathView, f: PathFlags): PathView {
+/** The API view of one path from `source` ('local' or a neighbour address). */
+export function pathView(prefix: Prefix, source: string, p: Pick<RibPathView, 'nextHop' | 'attributes'>, f: PathFlags): PathView {
   const a = p.attributes;
   return {
     prefix,
     family: prefixFamily(prefix),
-    source: sourceText(p),
+    source,
     nextHop: p.nextHop,
     asPath: (a.asPath ?? []).map((s) => ({ type: s.type, asns: [...s.asns] })),
     origin: ORIGINS[a.origin ?? 0] ?? 'incomplete',

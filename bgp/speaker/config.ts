@@ -1,0 +1,115 @@
+// The Speaker's configuration vocabulary: speaker options, neighbour and
+// originated-route settings, the error type of its API, and the pure
+// translations of these settings into what the session layer (PeerConfig)
+// and the RIB (path attributes) take.
+// RFCs: 4271 §4.2 and §10 (hold time, ConnectRetry), 4760 (families),
+// 6793 (4-octet local AS), 4456 (route-reflector clients), 2385 (TCP-MD5,
+// refused), 1997 / 8092 (communities on originated routes).
+import type { Clock, PeerConfig } from '../session/index.ts';
+import { canonicalAddress } from '../session/index.ts';
+import { FAMILIES, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from '../types.ts';
+import type { LargeCommunity, Origin, PathAttributes } from '../wire/index.ts';
+
+export interface SpeakerOptions {
+  readonly asn: Asn;
+  readonly routerId: RouterId;
+  /** Where to accept connections (default all addresses, port 179); false: outbound only. */
+  readonly listen?: { readonly addresses?: readonly string[]; readonly port?: number } | false;
+  readonly clock?: Clock;
+  /** ECMP: the most paths in a multipath set (default 1). */
+  readonly maxPaths?: number;
+  /** Log sink (the app wires its logger here; bgp/ has none of its own). */
+  readonly log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface NeighborConfig {
+  readonly address: IpAddress;
+  readonly remoteAsn: Asn;
+  /** Our AS toward this neighbour (local-as override: OPEN and AS_PATH); default the speaker's. */
+  readonly localAsn?: Asn;
+  /** The neighbour's TCP port (default 179). */
+  readonly port?: number;
+  /**
+   * Local address for our outbound connection. Default: the listen address
+   * of the neighbour's family when the speaker listens on specific (not
+   * wildcard) addresses, so a node connects from the address it is known by.
+   */
+  readonly localAddress?: IpAddress;
+  readonly passive?: boolean;
+  /** Proposed hold time, seconds (default 90; 0 or 3..65535). */
+  readonly holdTimeS?: number;
+  /** Keepalive interval, seconds (default a third of the hold time). */
+  readonly keepaliveS?: number;
+  /** ConnectRetry timer, seconds (default 120, RFC 4271 §10). */
+  readonly connectRetryS?: number;
+  readonly families?: readonly Family[];
+  /** Our next hops toward this neighbour (default: the session's local address of that family); needed for IPv6 routes over an IPv4 session. */
+  readonly nextHopIpv4?: IpAddress;
+  readonly nextHopIpv6?: IpAddress;
+  /** Route-reflector client (RFC 4456): iBGP routes are reflected to and from it. */
+  readonly routeReflectorClient?: boolean;
+  /** TCP-MD5 (RFC 2385): node:net cannot set it, so a neighbour with a password is refused. */
+  readonly password?: string;
+  /** Administratively enabled (default true). */
+  readonly enabled?: boolean;
+}
+
+/** A route to originate. */
+export interface OriginateRequest {
+  readonly prefix: Prefix;
+  /** Next hop toward iBGP neighbours (eBGP neighbours always get ours); default: next hop self. */
+  readonly nextHop?: IpAddress;
+  readonly origin?: Origin;
+  readonly med?: number;
+  readonly localPref?: number;
+  readonly communities?: readonly number[];
+  readonly largeCommunities?: readonly LargeCommunity[];
+  /** Extra copies of our AS toward eBGP neighbours. */
+  readonly asPathPrepend?: number;
+}
+
+export type SpeakerErrorKind = 'not-found' | 'exists' | 'invalid' | 'unsupported';
+
+export class SpeakerError extends Error {
+  readonly kind: SpeakerErrorKind;
+  constructor(kind: SpeakerErrorKind, message: string) {
+    super(message);
+    this.name = 'SpeakerError';
+    this.kind = kind;
+  }
+}
+
+/** The canonical form of a neighbour config: equal keys mean no change (enabled is handled apart). */
+export function neighborKey(c: NeighborConfig): string {
+  return JSON.stringify({ ...c, address: canonicalAddress(c.address), families: [...(c.families ?? FAMILIES)].sort(), enabled: undefined });
+}
+
+/** The session layer's configuration of a neighbour. */
+export function peerConfigOf(c: NeighborConfig, speaker: { readonly asn: Asn; readonly routerId: RouterId; readonly clock: Clock }, localAddress: string | undefined): PeerConfig {
+  return {
+    remoteAddress: canonicalAddress(c.address),
+    localAsn: c.localAsn ?? speaker.asn,
+    peerAsn: c.remoteAsn,
+    routerId: speaker.routerId,
+    clock: speaker.clock,
+    families: c.families ?? FAMILIES,
+    ...(c.port !== undefined ? { remotePort: c.port } : {}),
+    ...(localAddress !== undefined ? { localAddress } : {}),
+    ...(c.passive !== undefined ? { passive: c.passive } : {}),
+    ...(c.holdTimeS !== undefined ? { holdTimeS: c.holdTimeS } : {}),
+    ...(c.keepaliveS !== undefined ? { keepaliveTimeS: c.keepaliveS } : {}),
+    ...(c.connectRetryS !== undefined ? { connectRetryMs: c.connectRetryS * 1000 } : {}),
+  };
+}
+
+/** The path attributes of an originated route (ORIGIN IGP and an empty AS_PATH unless set). */
+export function originAttributes(r: OriginateRequest): PathAttributes {
+  return {
+    origin: r.origin ?? 0,
+    asPath: [],
+    ...(r.med !== undefined ? { med: r.med } : {}),
+    ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+    ...(r.communities !== undefined && r.communities.length > 0 ? { communities: [...r.communities] } : {}),
+    ...(r.largeCommunities !== undefined && r.largeCommunities.length > 0 ? { largeCommunities: [...r.largeCommunities] } : {}),
+  };
+}
