@@ -5,7 +5,8 @@
 // must learn the other's IPv4 and IPv6 prefixes with AS_PATH, NEXT_HOP, MED,
 // communities and large communities (RFC 4271 §5.1, RFC 4760, RFC 1997,
 // RFC 8092); then a prefix withdrawn on either side (ours by a SIGHUP reload)
-// must disappear on the other.
+// must disappear on the other; FRR's RFC 9003 shutdown message shows as our
+// neighbour's last error.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -241,6 +242,14 @@ describe('interop: podnet bgpd with BIRD, FRR and GoBGP', function () {
         const n = (await apiRequest(b.socket, 'GET', `/v1/bgp/neighbor?address=${s.ourPeer}`)) as NeighborView;
         assert.equal(n.state, 'Established');
         assert.equal(n.messages.established, 1, `one session to ${s.ourPeer} all along`);
+      }
+      if (d instanceof Frr) {
+        // RFC 9003: FRR's shutdown message reaches our neighbour view as the last error
+        const s = sessions(c)[0];
+        assert.ok(s !== undefined);
+        await d.shutdownNeighbor(s.theirPeer, 'frr maintenance 9');
+        const err = await waitFor(`our view of FRR's shutdown`, async () => ((await apiRequest(b.socket, 'GET', `/v1/bgp/neighbor?address=${s.ourPeer}`)) as NeighborView).lastError ?? undefined, { timeoutMs: 10_000 });
+        assert.deepEqual([err.notification?.direction, err.notification?.code, err.notification?.subcode, err.notification?.communication], ['received', 6, 2, 'frr maintenance 9']);
       }
     });
   }
