@@ -173,8 +173,8 @@ export class AdjOut {
       const nh = attrs.nextHop as string;
       const classic = family === 'ipv4-unicast' && !nh.includes(':');
       const encoded = encodeAttributes(classic ? { ...attrs.attributes, nextHop: attrs.nextHop as Ipv4 } : attrs.attributes, this.wire).length;
-      // MP_REACH_NLRI: 4 octets of attribute header, AFI/SAFI/length/reserved (5), the next hop (16 or 32 for IPv6 with link-local)
-      const mp = classic ? 0 : 4 + 5 + (nh.includes(':') ? 32 : 4);
+      // MP_REACH_NLRI: 4 octets of attribute header, AFI/SAFI/length/reserved (5), the next hop (we never add a link-local one)
+      const mp = classic ? 0 : 4 + 5 + (nh.includes(':') ? 16 : 4);
       b = { attrs, items: [], head: 0, live: 0, bytes: 0, budget: maxTxLength(this.wire) - UPDATE_FIXED - encoded - mp };
       fs.buckets.set(attrs, b);
     }

@@ -46,6 +46,18 @@ describe('bgp/rib Adj-RIB-Out batching', () => {
     assert.equal(rib.counters(DST).updatesOut, 2 + 2); // and the two End-of-RIB of the initial (empty) dump
   });
 
+  it('IPv6 in MP_REACH_NLRI: as few UPDATEs as the codec packs', () => {
+    const rib = twoPeers({ config: { localNextHop6: ip('fd00::1') } });
+    const p6 = v6(1000);
+    rib.receiveUpdate(SRC, announce(p6, ebgpAttrs(65001, { nextHop: 'fd00::2' })));
+    const out = drain(rib, DST);
+    const reference = buildUpdates({ family: 'ipv6-unicast', attributes: expectedOut(), nextHop: ip('fd00::1'), prefixes: p6.map(pfx) }, wireOf());
+    assert.equal(out.updates.length, reference.length);
+    assert.equal(out.updates.length, 3); // 1000 x 9 octets of NLRI
+    assert.deepEqual(announcedOf(out.updates), [...p6].sort());
+    assert.ok(out.updates.every((u) => u.attributes.mpReach?.family === 'ipv6-unicast' && u.attributes.mpReach.nextHop === 'fd00::1'));
+  });
+
   it('two attribute sets interleaved: grouped per set, one UPDATE each', () => {
     const rib = twoPeers();
     const a = v4(50, 1);
