@@ -6,7 +6,8 @@
 // with its uptime running; removing a prefix withdraws it on the other side;
 // an invalid file on reload is refused and the running config stays;
 // `podnet neighbor ADDR shutdown -m MSG` brings the session down with an
-// RFC 9003 message the other side shows as its last error; SIGTERM exits 0.
+// RFC 9003 message the other side shows as its last error; `enable` brings it
+// back; SIGTERM sends Cease / Administrative Shutdown and exits 0.
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -209,9 +210,17 @@ describe('podnet bgpd: two daemons over loopback', function () {
     assert.equal((await neighborOf(sockA, '127.0.0.2')).enabled, false);
     await until('A routes gone at B', async () => fromPeer(await ribOf(sockB)).size === 0);
 
-    // SIGTERM: clean exit
+    // enable brings it back; SIGTERM then says goodbye with Cease / Administrative Shutdown and exits 0
+    assert.match(await cli('--socket', sockA, 'neighbor', '127.0.0.2', 'enable', '-j'), /"ok": true/);
+    await until('re-established', async () => (await neighborOf(sockB, '127.0.0.1')).state === 'Established');
     a.proc?.kill('SIGTERM');
+    assert.equal(await a.exit, 0);
+    const bye = await until('B sees the stop', async () => {
+      const e = (await neighborOf(sockB, '127.0.0.1')).lastError;
+      return e?.notification?.communication === 'maintenance window 42' ? null : e;
+    });
+    assert.deepEqual([bye.notification?.code, bye.notification?.subcode, bye.notification?.communication], [6, 2, 'podnet bgpd stopped (SIGTERM)']);
     b.proc?.kill('SIGTERM');
-    assert.deepEqual(await Promise.all([a.exit, b.exit]), [0, 0]);
+    assert.equal(await b.exit, 0);
   });
 });
