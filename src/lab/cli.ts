@@ -4,13 +4,12 @@
 // runs `check`; `down` removes everything (also after a crash); `status`
 // shows nodes, BGP sessions and pods (-j: JSON); `exec` runs a command inside
 // a node, the ToR or a pod; `check` prints the pod reachability matrix.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reachability, renderMatrix } from './check.ts';
 import { labDown, listLabs } from './down.ts';
-import { procAlive, spawnDetached, waitFor } from './netns.ts';
+import { procAlive, runAttached, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
 import type { LabState } from './state.ts';
 import { frrDir } from './frr.ts';
@@ -166,14 +165,10 @@ function exec(st: LabState, target: string, cmd: readonly string[], io: LabIo): 
     io.err(`podnet lab: no node, pod or ToR named "${target}" in lab ${st.name}\n`);
     return Promise.resolve(2);
   }
-  return new Promise((resolve) => {
-    const env = { ...process.env, ...(st.apiServer !== undefined ? { KUBECONFIG: st.apiServer.kubeconfig } : {}) };
-    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit', env });
-    child.once('error', (e) => {
-      io.err(`podnet lab: ${e.message}\n`);
-      resolve(1);
-    });
-    child.once('exit', (code, sig) => resolve(code ?? (sig !== null ? 128 : 1)));
+  const env = { ...process.env, ...(st.apiServer !== undefined ? { KUBECONFIG: st.apiServer.kubeconfig } : {}) };
+  return runAttached(ns, cmd, env).catch((e: unknown) => {
+    io.err(`podnet lab: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
   });
 }
 

@@ -155,6 +155,15 @@ export function spawnDetached(name: string, ns: string | undefined, cmd: string,
   }
 }
 
+/** Runs `cmd` inside namespace `ns` attached to this terminal (stdio inherited); resolves with its exit code. */
+export function runAttached(ns: string, cmd: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: 'inherit', env });
+    child.once('error', reject);
+    child.once('exit', (code, sig) => resolve(code ?? (sig !== null ? 128 : 1)));
+  });
+}
+
 /** Names of the existing network namespaces. */
 export async function listNamespaces(): Promise<string[]> {
   const r = await run('ip', ['netns', 'list'], { allowFail: true });

@@ -1,10 +1,12 @@
 // e2e: `podnet lab` end to end, as root: a 2-node lab with a BIRD ToR comes
 // up; pods created with kubectl are bound, wired by the CNI bridge plugin and
 // reported Running with an IP of their node's podCIDR; a pod's declared TCP
-// and UDP ports answer with its name from another pod on the same node; a
-// deleted pod loses its namespace and IPAM lease; `lab status -j` has its
-// shape; `lab down` leaves no namespace, process or file, also after the
-// supervisor was killed with SIGKILL.
+// and UDP ports answer with its name from another pod on the same node; pods
+// on different nodes reach each other once podnetd's routes controller has
+// programmed what it learned over BGP; a deleted pod loses its namespace and
+// IPAM lease; `lab status -j` has its shape; `lab down` leaves no namespace,
+// process or file, also after the supervisor was killed with SIGKILL, and
+// stops a running lab with an FRR ToR.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,6 +133,22 @@ describe('podnet lab (e2e)', function () {
     const pair = check.filter((r) => (r.from === 'echo' && r.to === client.name) || (r.from === client.name && r.to === 'echo'));
     assert.equal(pair.length, 2);
     for (const r of pair) assert.ok(r.ping && r.tcp === true, JSON.stringify(r));
+  });
+
+  it('carries pod traffic across nodes over the routes podnetd learned over BGP (ToR sessions Established)', async function () {
+    const st = loadState(dir);
+    const a = st?.pods.find((p) => p.name === 'web-node1-1');
+    const b = st?.pods.find((p) => p.name === 'web-node2-1');
+    assert.ok(a !== undefined && b !== undefined);
+    await waitFor('ToR sessions Established', async () => {
+      const s = JSON.parse((await lab(['status', '--name', name, '-j'])).stdout) as LabStatus;
+      return s.tor.sessions.length === 2 && s.tor.sessions.every((x) => x.info === 'Established');
+    }, { timeoutMs: 20_000, intervalMs: 250 });
+    // node1 holds a route to node2's podCIDR, and packets follow it both ways
+    await waitFor('node1 route to 10.244.2.0/24', async () => (await run('ip', ['-n', `pl-${name}-node1`, 'route', 'show', '10.244.2.0/24'])).stdout.includes('198.18.1.3'), { timeoutMs: 20_000 });
+    await waitFor('cross-node ping', async () => (await runIn(a.netns, 'ping', ['-c', '1', '-W', '1', b.ips[0] ?? ''], { allowFail: true })).code === 0, { timeoutMs: 10_000 });
+    const tcp = await runIn(b.netns, 'bash', ['-c', `exec 3<>/dev/tcp/${a.ips[0] ?? ''}/80; cat <&3`], { timeoutMs: 5_000 });
+    assert.equal(tcp.stdout, 'web-node1-1\n');
   });
 
   it('prints `lab status -j` with nodes, podnetd, ToR sessions and pods', async function () {
