@@ -117,8 +117,8 @@ function serve(speaker: Speaker, api: MgmtApi, file: string, initial: BgpdConfig
       try {
         next = loadConfig(file);
       } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        log.error({ file, problems: e.problems }, 'reload rejected: invalid configuration, keeping the running one');
+        const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
+        log.error({ file, problems }, 'reload rejected: invalid configuration, keeping the running one');
         return;
       }
       try {
