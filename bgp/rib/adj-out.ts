@@ -93,6 +93,8 @@ export class AdjOut {
   readonly #ready: Uint8Array[] = [];
   readonly #counters: PeerCounters;
   readonly #feedFn: FeedFn;
+  /** Index into families of the one served first by the next pull. */
+  #turn = 0;
 
   constructor(wire: WireContext, families: readonly Family[], counters: PeerCounters, feedFn: FeedFn) {
     this.wire = wire;
@@ -202,29 +204,39 @@ export class AdjOut {
     return this.#fam.get(family)?.advertised ?? new Map();
   }
 
-  /** The next encoded UPDATE, or null when there is nothing to send now. */
+  /** The next encoded UPDATE, or null when there is nothing to send now. Families take turns, so one cannot starve another. */
   next(): Uint8Array | null {
     const r = this.#ready.shift();
     if (r !== undefined) return r;
-    for (const [family, fs] of this.#fam) {
-      for (;;) {
-        if (fs.withdraw.live > 0) return this.#emit(this.#withdrawals(family, fs));
-        const b = this.#firstBucket(fs);
-        // during a dump, fill a bucket to a whole UPDATE before sending it
-        if (b !== null && (fs.feed === null || b.bytes >= b.budget)) return this.#emit(this.#announce(family, fs, b));
-        if (fs.feed !== null) {
-          this.#advanceFeed(family, fs);
-          continue;
-        }
-        if (fs.eorPending) {
-          fs.eorPending = false;
-          // RFC 4724 §2: End-of-RIB once the initial update has been sent
-          return this.#emit([encodeUpdate(endOfRib(family), this.wire)]);
-        }
-        break;
+    const n = this.families.length;
+    for (let k = 0; k < n; k++) {
+      const family = this.families[(this.#turn + k) % n] as Family;
+      const msg = this.#nextOf(family, this.#fam.get(family) as FamilyOut);
+      if (msg !== null) {
+        this.#turn = (this.#turn + k + 1) % n;
+        return msg;
       }
     }
     return null;
+  }
+
+  #nextOf(family: Family, fs: FamilyOut): Uint8Array | null {
+    for (;;) {
+      if (fs.withdraw.live > 0) return this.#emit(this.#withdrawals(family, fs));
+      const b = this.#firstBucket(fs);
+      // during a dump, fill a bucket to a whole UPDATE before sending it
+      if (b !== null && (fs.feed === null || b.bytes >= b.budget)) return this.#emit(this.#announce(family, fs, b));
+      if (fs.feed !== null) {
+        this.#advanceFeed(family, fs);
+        continue;
+      }
+      if (fs.eorPending) {
+        fs.eorPending = false;
+        // RFC 4724 §2: End-of-RIB once the initial update has been sent
+        return this.#emit([encodeUpdate(endOfRib(family), this.wire)]);
+      }
+      return null;
+    }
   }
 
   #emit(msgs: Uint8Array[]): Uint8Array | null {

@@ -7,7 +7,7 @@
 // messages change the packing as negotiated.
 import assert from 'node:assert/strict';
 import { buildUpdates, buildWithdrawals, type PathAttributes } from '../../../bgp/wire/index.ts';
-import { addPeer, announce, announcedOf, asn, drain, ebgpAttrs, ip, LOCAL_AS, newRib, peerUp, pfx, seq, wireOf, withdraw, withdrawnOf } from './helpers.ts';
+import { addPeer, announce, announcedOf, asn, decodePulled, drain, ebgpAttrs, ip, LOCAL_AS, newRib, peerUp, pfx, seq, wireOf, withdraw, withdrawnOf } from './helpers.ts';
 
 const SRC = '198.18.1.1';
 const DST = '198.18.2.1';
@@ -90,8 +90,10 @@ describe('bgp/rib Adj-RIB-Out batching', () => {
     assert.equal(out.updates.length, ref4 + ref6);
     assert.equal(ref4, 2);
     assert.deepEqual(withdrawnOf(out.updates), [...p4, ...p6].sort());
-    assert.ok(out.updates.slice(0, ref4).every((u) => u.withdrawn.prefixes.length > 0 && u.attributes.mpUnreach === undefined));
-    assert.ok(out.updates.slice(ref4).every((u) => u.attributes.mpUnreach?.family === 'ipv6-unicast'));
+    const v4msgs = out.updates.filter((u) => u.attributes.mpUnreach === undefined);
+    assert.equal(v4msgs.length, ref4);
+    assert.ok(v4msgs.every((u) => u.withdrawn.prefixes.length > 0));
+    assert.equal(out.updates.filter((u) => u.attributes.mpUnreach?.family === 'ipv6-unicast').length, ref6);
     assert.equal(rib.counters(DST).advertised, 0);
     assert.equal(rib.counters(DST).withdrawnOut, 1800);
   });
@@ -125,9 +127,12 @@ describe('bgp/rib Adj-RIB-Out initial dump and End-of-RIB', () => {
     peerUp(rib, { id: DST, asn: 65002 });
     const out = drain(rib, DST);
     assert.deepEqual(announcedOf(out.updates), [...p4, ...v6(10), '10.244.0.0/24'].sort());
-    assert.deepEqual(out.eor, ['ipv4-unicast', 'ipv6-unicast']);
-    // 5000 /32 in one attribute set (7 UPDATEs), the local /24 (1), 10 IPv6 (1): then each End-of-RIB after its family
-    assert.deepEqual(out.sequence, [...Array<string>(8).fill('ipv4-unicast'), 'eor ipv4-unicast', 'ipv6-unicast', 'eor ipv6-unicast']);
+    assert.deepEqual([...out.eor].sort(), ['ipv4-unicast', 'ipv6-unicast']);
+    // 5000 /32 in one attribute set (7 UPDATEs), the local /24 (1), 10 IPv6 (1): families take turns, each End-of-RIB after its family's routes
+    const of = (f: string) => out.sequence.filter((x) => x.endsWith(f));
+    assert.deepEqual(of('ipv4-unicast'), [...Array<string>(8).fill('ipv4-unicast'), 'eor ipv4-unicast']);
+    assert.deepEqual(of('ipv6-unicast'), ['ipv6-unicast', 'eor ipv6-unicast']);
+    assert.deepEqual(out.sequence.slice(0, 2), ['ipv4-unicast', 'ipv6-unicast']);
     // nothing more afterwards
     assert.equal(rib.nextUpdate(DST), null);
     assert.equal(rib.hasPendingUpdates(DST), false);
@@ -171,7 +176,7 @@ describe('bgp/rib Adj-RIB-Out initial dump and End-of-RIB', () => {
     peerUp(rib, { id: DST, asn: 65002 });
     const again = drain(rib, DST);
     assert.equal(announcedOf(again.updates).length, 10);
-    assert.deepEqual(again.eor, ['ipv4-unicast', 'ipv6-unicast']);
+    assert.deepEqual([...again.eor].sort(), ['ipv4-unicast', 'ipv6-unicast']);
   });
 
   it('route refresh from the peer resends the family', () => {
@@ -255,6 +260,14 @@ describe('bgp/rib Adj-RIB-Out coalescing for a slow peer', () => {
 });
 
 describe('bgp/rib Adj-RIB-Out limits', () => {
+  it('families take turns: a busy IPv4 queue does not hold IPv6 back', () => {
+    const rib = twoPeers({ config: { localNextHop6: ip('fd00::1') } });
+    rib.receiveUpdate(SRC, announce(v4(4000), ebgpAttrs(65001)));
+    rib.receiveUpdate(SRC, announce(v6(5), ebgpAttrs(65001, { nextHop: 'fd00::2' })));
+    const first = [rib.nextUpdate(DST), rib.nextUpdate(DST)].map((m) => (m === null ? null : decodePulled(m)));
+    assert.deepEqual(first.map((u) => (u?.attributes.mpReach !== undefined ? 'ipv6' : 'ipv4')), ['ipv4', 'ipv6']);
+  });
+
   it('attributes too large for any UPDATE: the route is not sent and an older version is withdrawn', () => {
     const rib = twoPeers();
     const p = ['10.244.9.0/24'];
