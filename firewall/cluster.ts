@@ -2,7 +2,7 @@
 // (namespace, name, labels, IPs by family, node, container ports), namespaces
 // to their labels, everything sorted by key so compile output never depends on
 // input order. Pure. No RFCs; pod phases per the Kubernetes Pod API.
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import type { V1Namespace, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import type { IpFamily } from '../src/kernel/iptables/model.ts';
 import type { Labels } from './selectors.ts';
@@ -15,6 +15,8 @@ export interface PodView {
   readonly labels: Labels;
   /** One address per family at most (status.podIPs). */
   readonly ips: Readonly<Partial<Record<IpFamily, string>>>;
+  /** The same addresses as integers, for CIDR tests. */
+  readonly bits: Readonly<Partial<Record<IpFamily, bigint>>>;
   /** spec.nodeName equals this node. */
   readonly local: boolean;
   readonly pod: V1Pod;
@@ -71,12 +73,18 @@ function podView(pod: V1Pod, nodeName: string): PodView | undefined {
   if (ips.inet === undefined && ips.inet6 === undefined) return undefined;
   const namespace = pod.metadata?.namespace ?? 'default';
   const name = pod.metadata?.name ?? '';
+  const bits: Partial<Record<IpFamily, bigint>> = {};
+  for (const [fam, ip] of Object.entries(ips) as [IpFamily, string][]) {
+    const b = addrBits(ip);
+    if (b !== undefined) bits[fam] = b.bits;
+  }
   return {
     key: `${namespace}/${name}`,
     namespace,
     name,
     labels: pod.metadata?.labels ?? {},
     ips,
+    bits,
     local: pod.spec?.nodeName === nodeName,
     pod,
   };
@@ -118,13 +126,40 @@ export function labelsOfNamespace(view: ClusterView, ns: string): Labels {
   return view.namespaceLabels.get(ns) ?? { 'kubernetes.io/metadata.name': ns };
 }
 
-/** Whether `ip` lies in `cidr` (same family only). Pure: BlockList is an in-memory matcher. */
-export function cidrContains(cidr: string, ip: string): boolean {
+/** An address as an unsigned integer of its family's width, or undefined when invalid. */
+export function addrBits(ip: string): { family: IpFamily; bits: bigint } | undefined {
+  const fam = familyOf(ip);
+  if (fam === 'inet') return { family: fam, bits: BigInt(ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0)) };
+  if (fam !== 'inet6') return undefined;
+  // Expand "::", and a trailing dotted IPv4 (e.g. ::ffff:1.2.3.4) into two groups.
+  let text = ip;
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted !== null) {
+    const v4 = (dotted[2] ?? '').split('.').map(Number);
+    text = `${dotted[1] ?? ''}${(((v4[0] ?? 0) << 8) | (v4[1] ?? 0)).toString(16)}:${(((v4[2] ?? 0) << 8) | (v4[3] ?? 0)).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  let bits = 0n;
+  for (const g of groups) bits = (bits << 16n) | BigInt(parseInt(g, 16));
+  return { family: fam, bits };
+}
+
+/** A matcher of integer addresses of `family` for one CIDR; false for the other family or an invalid CIDR. */
+export function cidrMatcher(cidr: string, family: IpFamily): (bits: bigint) => boolean {
   const fam = cidrFamily(cidr);
-  if (fam === undefined || familyOf(ip) !== fam) return false;
   const [net, len] = cidr.split('/');
-  const type = fam === 'inet' ? 'ipv4' : 'ipv6';
-  const bl = new BlockList();
-  bl.addSubnet(net ?? '', Number(len), type);
-  return bl.check(ip, type);
+  const parsed = fam === family ? addrBits(net ?? '') : undefined;
+  if (parsed === undefined) return () => false;
+  const shift = BigInt((family === 'inet' ? 32 : 128) - Number(len));
+  const want = parsed.bits >> shift;
+  return (bits) => bits >> shift === want;
+}
+
+/** Whether `ip` lies in `cidr` (same family only). */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const a = addrBits(ip);
+  return a !== undefined && cidrMatcher(cidr, a.family)(a.bits);
 }

@@ -8,7 +8,7 @@
 import type { V1NetworkPolicy, V1NetworkPolicyIngressRule, V1NetworkPolicyPeer, V1NetworkPolicyPort } from '@kubernetes/client-node';
 import type { Chain, IpFamily, Match, Rule } from '../src/kernel/iptables/model.ts';
 import type { IpSet, IpSetEntry } from '../src/kernel/ipset.ts';
-import { cidrContains, cidrFamily, labelsOfNamespace } from './cluster.ts';
+import { cidrFamily, cidrMatcher, labelsOfNamespace } from './cluster.ts';
 import type { ClusterView, PodView } from './cluster.ts';
 import { policyChain, ruleSet } from './names.ts';
 import { parsePolicyPort, resolveNamedPort } from './ports.ts';
@@ -94,10 +94,13 @@ function ingressPeers(r: V1NetworkPolicyIngressRule): readonly V1NetworkPolicyPe
   return (r as { from?: V1NetworkPolicyPeer[] }).from ?? (typed['_from'] as V1NetworkPolicyPeer[] | undefined);
 }
 
-function inBlock(peer: V1NetworkPolicyPeer, ip: string): boolean {
+/** Matcher for the addresses an ipBlock peer means: inside the CIDR, outside every except. */
+function blockMatcher(peer: V1NetworkPolicyPeer, family: IpFamily): (bits: bigint) => boolean {
   const block = peer.ipBlock;
-  if (block === undefined || !cidrContains(block.cidr, ip)) return false;
-  return !(block.except ?? []).some((ex) => cidrContains(ex, ip));
+  if (block === undefined) return () => false;
+  const inside = cidrMatcher(block.cidr, family);
+  const excepts = (block.except ?? []).map((ex) => cidrMatcher(ex, family));
+  return (bits) => inside(bits) && !excepts.some((ex) => ex(bits));
 }
 
 const podOwner = (p: PodView): string => `pod/${p.key}`;
@@ -147,9 +150,10 @@ export function compilePolicy(view: ClusterView, p: V1NetworkPolicy, dir: Direct
       const entries = ipBlockEntries(peer, family);
       if (entries === undefined) return; // other family, invalid, or an empty peer: matches nothing here
       // Pods inside the block are destinations a named port can resolve on.
+      const inBlock = blockMatcher(peer, family);
       for (const pod of view.pods) {
-        const ip = pod.ips[family];
-        if (ip !== undefined && inBlock(peer, ip)) peerPodsUnion.set(pod.key, pod);
+        const bits = pod.bits[family];
+        if (bits !== undefined && inBlock(bits)) peerPodsUnion.set(pod.key, pod);
       }
       const setName = ruleSet('B', ns, name, dir, ri, pi, family);
       sets.push({ set: { name: setName, type: 'hash:net', family, entries }, owners: [owner] });

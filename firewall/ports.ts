@@ -56,10 +56,20 @@ export function parsePolicyPort(p: V1NetworkPolicyPort): PolicyPort | undefined 
  * containers excluded) with that name and protocol, or undefined.
  */
 export function resolveNamedPort(pod: V1Pod, name: string, proto: L4Protocol): number | undefined {
-  for (const c of pod.spec?.containers ?? []) {
-    for (const cp of c.ports ?? []) {
-      if (cp.name === name && parseProtocol(cp.protocol) === proto && validPort(cp.containerPort)) return cp.containerPort;
+  let table = namedPorts.get(pod);
+  if (table === undefined) {
+    table = new Map();
+    for (const c of pod.spec?.containers ?? []) {
+      for (const cp of c.ports ?? []) {
+        const pr = parseProtocol(cp.protocol);
+        const key = `${pr ?? ''}/${cp.name ?? ''}`;
+        if (cp.name !== undefined && pr !== undefined && validPort(cp.containerPort) && !table.has(key)) table.set(key, cp.containerPort);
+      }
     }
+    namedPorts.set(pod, table);
   }
-  return undefined;
+  return table.get(`${proto}/${name}`);
 }
+
+/** Per pod object: "proto/name" -> number. Objects from the cache are replaced, never mutated, on change. */
+const namedPorts = new WeakMap<V1Pod, Map<string, number>>();
