@@ -53,7 +53,7 @@ describe('services/controller: caches to nftables (netns)', function () {
     const first = await c.sync('incremental', ctx);
     assert.equal(first?.programmed, 1);
     const listing = await nftListTable('inet', 'podnet', { netns: node.name });
-    assert.ok(listing?.includes('"198.18.0.1"'), 'the node IP from the Node object is the NodePort address');
+    assert.ok(listing !== null && listing.includes('"198.18.0.1"'), 'the node IP from the Node object is the NodePort address');
     assert.ok(listing.includes('"10.244.1.0/24"') || listing.includes('"addr":"10.244.1.0","len":24'), 'the pod network from the nodes');
     assert.deepEqual(await c.sync('incremental', ctx), { programmed: 1, changed: 0 });
     assert.equal(await nftListTable('inet', 'podnet', { netns: node.name }), listing);
