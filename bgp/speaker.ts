@@ -16,7 +16,7 @@
 import type { Socket } from 'node:net';
 import type { DestinationView, GlobalView, LastErrorView, MessageCountersView, NeighborView, PathView } from './api.ts';
 import { Rib, type BestPathChange, type PathSource } from './rib/index.ts';
-import { Listener, Peer, canonicalAddress, realClock, type Clock, type PeerDown, type SessionInfo } from './session/index.ts';
+import { Listener, Peer, canonicalAddress, realClock, type Clock, type ListenerPeer, type PeerDown, type SessionInfo } from './session/index.ts';
 import { FAMILIES, familyAfiSafi, type Asn, type Family, type Prefix, type RouterId } from './types.ts';
 import { CeaseSubcode, encodeRouteRefresh, updateRoutes, type PathAttributes, type UpdateMessage } from './wire/index.ts';
 import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
@@ -31,7 +31,7 @@ interface Neighbor {
   readonly key: string;
   readonly peer: Peer;
   /** What the Listener routes this neighbour's connections to (see #accept). */
-  readonly gate: Peer;
+  readonly gate: ListenerPeer;
   enabled: boolean;
   info: SessionInfo | null;
   /** Messages queued ahead of the RIB's UPDATEs (ROUTE-REFRESH). */
@@ -101,8 +101,6 @@ export class Speaker {
   addNeighbor(config: NeighborConfig): void {
     const address = canonicalAddress(config.address);
     if (this.#neighbors.has(address)) throw new SpeakerError('exists', `neighbor ${address} already exists`);
-    // RFC 2385 needs setsockopt(TCP_MD5SIG), which node:net does not expose: refuse rather than run unprotected
-    if (config.password !== undefined) throw new SpeakerError('unsupported', `neighbor ${address}: TCP-MD5 passwords are not supported`);
     const localAddress = config.localAddress ?? this.#defaultLocalAddress(address);
     const peerConfig = peerConfigOf(config, { asn: this.asn, routerId: this.routerId, clock: this.#clock }, localAddress);
     let peer: Peer;
@@ -124,8 +122,8 @@ export class Speaker {
       address,
       key: neighborKey(config),
       peer,
-      // the Listener reads only remoteAddress and accept()
-      gate: { remoteAddress: peer.remoteAddress, accept: (socket: Socket) => this.#accept(n, socket) } as unknown as Peer,
+      // the Listener reads remoteAddress, transport (MD5 key, TTLs) and accept()
+      gate: { remoteAddress: peer.remoteAddress, transport: peer.transport, accept: (socket: Socket) => this.#accept(n, socket) },
       enabled: config.enabled ?? true,
       info: null,
       queue: [],

@@ -3,8 +3,8 @@
 // translations of these settings into what the session layer (PeerConfig)
 // and the RIB (path attributes) take.
 // RFCs: 4271 §4.2 and §10 (hold time, ConnectRetry), 4760 (families),
-// 6793 (4-octet local AS), 4456 (route-reflector clients), 2385 (TCP-MD5,
-// refused), 1997 / 8092 (communities on originated routes).
+// 6793 (4-octet local AS), 4456 (route-reflector clients), 2385 (TCP-MD5)
+// and 5082 (GTSM), 1997 / 8092 (communities on originated routes).
 import type { Clock, PeerConfig } from '../session/index.ts';
 import { canonicalAddress } from '../session/index.ts';
 import { FAMILIES, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from '../types.ts';
@@ -48,8 +48,12 @@ export interface NeighborConfig {
   readonly nextHopIpv6?: IpAddress;
   /** Route-reflector client (RFC 4456): iBGP routes are reflected to and from it. */
   readonly routeReflectorClient?: boolean;
-  /** TCP-MD5 (RFC 2385): node:net cannot set it, so a neighbour with a password is refused. */
+  /** TCP-MD5 shared secret (RFC 2385, 1..80 octets): our connection and the listener's key for this address. */
   readonly password?: string;
+  /** GTSM (RFC 5082): send TTL 255, accept only 255 from the neighbour (256 - multihopTtl when set). */
+  readonly ttlSecurity?: boolean;
+  /** eBGP multihop: the TTL of our segments (1..255). Default: 1 for eBGP (directly connected), the system's for iBGP. */
+  readonly multihopTtl?: number;
   /** Administratively enabled (default true). */
   readonly enabled?: boolean;
 }
@@ -99,6 +103,9 @@ export function peerConfigOf(c: NeighborConfig, speaker: { readonly asn: Asn; re
     ...(c.holdTimeS !== undefined ? { holdTimeS: c.holdTimeS } : {}),
     ...(c.keepaliveS !== undefined ? { keepaliveTimeS: c.keepaliveS } : {}),
     ...(c.connectRetryS !== undefined ? { connectRetryMs: c.connectRetryS * 1000 } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    ...(c.ttlSecurity !== undefined ? { ttlSecurity: c.ttlSecurity } : {}),
+    ...(c.multihopTtl !== undefined ? { multihopTtl: c.multihopTtl } : {}),
   };
 }
 

@@ -16,7 +16,9 @@
 // Peer keys: address, remote-asn, local-asn, port, local-address, passive,
 // hold-time, keepalive, connect-retry, families, next-hop-ipv4/-ipv6 (our next
 // hop toward the peer; an IPv6 route over an IPv4 session needs next-hop-ipv6),
-// route-reflector-client, enabled. Prefix keys: prefix, next-hop (toward iBGP
+// route-reflector-client, password (TCP-MD5, RFC 2385), ttl-security (GTSM,
+// RFC 5082), multihop-ttl (eBGP multihop; eBGP defaults to TTL 1), enabled.
+// Prefix keys: prefix, next-hop (toward iBGP
 // peers; eBGP peers always get ours), origin, med, local-pref, communities,
 // large-communities, as-path-prepend (eBGP only).
 import { readFileSync } from 'node:fs';
@@ -147,13 +149,17 @@ const peerSchema = z
     'next-hop-ipv4': address.optional(),
     'next-hop-ipv6': address.optional(),
     'route-reflector-client': z.boolean({ error: 'must be true or false' }).optional(),
-    password: z.string({ error: 'must be a string' }).optional(),
+    password: z
+      .string({ error: 'must be a string' })
+      .refine((s) => s.length > 0 && Buffer.byteLength(s) <= 80, 'TCP-MD5 (RFC 2385) keys are 1 to 80 octets')
+      .optional(),
+    'ttl-security': z.boolean({ error: 'must be true or false' }).optional(),
+    'multihop-ttl': int(1, 255, 'a TTL').optional(),
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .superRefine((p, ctx) => {
     if (p['next-hop-ipv4'] !== undefined && p['next-hop-ipv4'].includes(':')) ctx.addIssue({ code: 'custom', path: ['next-hop-ipv4'], message: 'must be an IPv4 address' });
     if (p['next-hop-ipv6'] !== undefined && !p['next-hop-ipv6'].includes(':')) ctx.addIssue({ code: 'custom', path: ['next-hop-ipv6'], message: 'must be an IPv6 address' });
-    if (p.password !== undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'TCP-MD5 (RFC 2385) is not supported: node:net cannot set TCP_MD5SIG' });
     if (p.keepalive !== undefined && p['hold-time'] !== undefined && p['hold-time'] !== 0 && p.keepalive * 3 > p['hold-time']) {
       ctx.addIssue({ code: 'custom', path: ['keepalive'], message: `must be at most a third of hold-time (${p['hold-time']}s)` });
     }
@@ -238,6 +244,9 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
       ...(p['next-hop-ipv4'] !== undefined ? { nextHopIpv4: p['next-hop-ipv4'] } : {}),
       ...(p['next-hop-ipv6'] !== undefined ? { nextHopIpv6: p['next-hop-ipv6'] } : {}),
       ...(p['route-reflector-client'] !== undefined ? { routeReflectorClient: p['route-reflector-client'] } : {}),
+      ...(p.password !== undefined ? { password: p.password } : {}),
+      ...(p['ttl-security'] !== undefined ? { ttlSecurity: p['ttl-security'] } : {}),
+      ...(p['multihop-ttl'] !== undefined ? { multihopTtl: p['multihop-ttl'] } : {}),
       ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
     })),
     prefixes: (c.prefixes ?? []).map((p) => ({

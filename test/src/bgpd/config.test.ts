@@ -80,6 +80,11 @@ describe('bgpd/config', () => {
     ]);
   });
 
+  it('passes transport security through: password (TCP-MD5), ttl-security (GTSM), multihop-ttl', () => {
+    const c = parseConfig(JSON.stringify({ 'router-id': '10.0.0.1', asn: 64512, peers: [{ address: '10.0.0.2', 'remote-asn': 64513, password: 's3cret', 'ttl-security': true, 'multihop-ttl': 2 }] }));
+    assert.deepEqual(c.peers, [{ address: '10.0.0.2', remoteAsn: 64513, password: 's3cret', ttlSecurity: true, multihopTtl: 2 }]);
+  });
+
   it('reads JSON too, with defaults for what is left out', () => {
     const c = parseConfig(JSON.stringify({ 'router-id': '10.0.0.1', asn: 64512, peers: [{ address: '10.0.0.2', 'remote-asn': 64512 }] }));
     assert.deepEqual(c.listen, { addresses: ['0.0.0.0', '::'], port: 179 });
@@ -102,7 +107,8 @@ describe('bgpd/config', () => {
     ['keepalive over a third', '    keepalive: 3', '    keepalive: 4', /^peers\[0\]\.keepalive: must be at most a third of hold-time/],
     ['family', '    families: [ipv4, ipv6-unicast]', '    families: [ipv4, l2vpn-evpn]', /^peers\[0\]\.families\[1\]: unknown family "l2vpn-evpn"/],
     ['next hop family of a peer', '    next-hop-ipv6: "fd00::a"', '    next-hop-ipv6: 10.0.0.1', /^peers\[0\]\.next-hop-ipv6: must be an IPv6 address/],
-    ['password', '    passive: true', '    passive: true\n    password: secret', /^peers\[1\]\.password: TCP-MD5 \(RFC 2385\) is not supported/],
+    ['password', '    passive: true', `    passive: true\n    password: ${'x'.repeat(81)}`, /^peers\[1\]\.password: TCP-MD5 \(RFC 2385\) keys are 1 to 80 octets/],
+    ['multihop ttl', '    passive: true', '    passive: true\n    multihop-ttl: 256', /^peers\[1\]\.multihop-ttl: must be at most 255/],
     ['typo key', '    connect-retry: 2', '    conect-retry: 2', /^peers\[0\]: Unrecognized key: "conect-retry"/],
     ['passive not bool', '    passive: true', '    passive: yes please', /^peers\[1\]\.passive: must be true or false/],
     ['host bits', '  - prefix: 10.244.1.0/24', '  - prefix: 10.244.1.1/24', /^prefixes\[0\]\.prefix: prefix "10\.244\.1\.1\/24" has host bits set/],
