@@ -183,6 +183,8 @@ function compileFamily(view: ClusterView, family: IpFamily, podCidrs: readonly s
     const { ns, name } = policyKey(p);
     const dirs = policyDirections(p);
     const targets = selectedPods(view, p).filter((t) => t.local && t.ips[family] !== undefined);
+    // A policy that selects no pod on this node (in this family) programs nothing here.
+    if (targets.length === 0) continue;
     for (const dir of dirs) {
       const compiled = compilePolicy(view, p, dir, family);
       out.addChain(compiled.chain, [`policy/${ns}/${name}`]);

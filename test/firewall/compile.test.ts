@@ -112,6 +112,19 @@ describe('firewall/compile: determinism and plans', () => {
     assert.equal(evaluate(v4, { hook: 'FORWARD', src: '10.244.1.11', dst: '10.244.1.13', proto: 'tcp', dport: 443 }).verdict, 'continue');
   });
 
+  it('a policy that selects no pod on this node programs nothing here', () => {
+    const s = scenarios.find((x) => x.name === 'ingress-pod-selector');
+    assert.ok(s !== undefined);
+    const pods = s.input.pods.map((p) => (p.metadata?.name === 'web' ? { ...p, spec: { ...p.spec, containers: [], nodeName: 'node-b' } } : p));
+    const d = compileFirewall({ ...s.input, pods });
+    for (const f of d.families) {
+      assert.deepEqual([...f.chains.keys()], ['PODNET-COMMON', 'PODNET-FORWARD', 'PODNET-INPUT', 'PODNET-OUTPUT']);
+      assert.deepEqual([...f.sets.keys()], []);
+      for (const e of f.chains.values()) if (e.chain.name !== 'PODNET-COMMON') assert.deepEqual(e.chain.rules, []);
+    }
+    assert.equal(d.contributions.get('policy/default/allow-client'), undefined);
+  });
+
   it('records owners: pod chains belong to the pod and each selecting policy', () => {
     const s = scenarios.find((x) => x.name === 'union-of-policies');
     assert.ok(s !== undefined);
