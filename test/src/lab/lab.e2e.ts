@@ -161,6 +161,9 @@ describe('podnet lab (e2e)', function () {
     assert.equal(s.tor.kind, 'bird');
     assert.deepEqual(s.tor.sessions.map((x) => [x.name, x.neighbor]), [['node1', '198.18.1.2'], ['node2', '198.18.1.3']]);
     for (const x of s.tor.sessions) assert.ok(x.state.length > 0);
+    // routes to the other node's podCIDR, in each node and in the ToR (learned over BGP)
+    assert.deepEqual(s.nodes.map((n) => n.routes.map((r) => r.dst)), [['10.244.2.0/24'], ['10.244.1.0/24']]);
+    assert.deepEqual(s.tor.routes.map((r) => [r.dst, r.via]), [['10.244.1.0/24', '198.18.1.2'], ['10.244.2.0/24', '198.18.1.3']]);
     assert.deepEqual(s.pods.map((p) => p.name).sort(), ['echo', 'sched', 'web-node1-1', 'web-node2-1']);
     assert.deepEqual(s.pods.find((p) => p.name === 'echo')?.ports, ['7000/TCP', '7001/UDP']);
   });
