@@ -35,8 +35,8 @@ interface Client {
 
 const clients: Socket[] = [];
 
-function dial(port: number, localAddress: string, security: TransportSecurity): Client {
-  const socket = connectSecured({ host: '127.0.0.1', port, localAddress }, security);
+function dial(port: number, localAddress: string, security: TransportSecurity, host = '127.0.0.1'): Client {
+  const socket = connectSecured({ host, port, localAddress }, security);
   clients.push(socket);
   const c: Client = { socket, connected: false, data: [] };
   socket.on('connect', () => (c.connected = true));
@@ -120,6 +120,28 @@ describe('bgp/session transport security over loopback', function () {
     assert.equal(listener.security[0]?.keys.size, 0);
     const after = dial(port, '127.0.0.1', NO_TRANSPORT_SECURITY);
     await waitFor(() => after.connected, 'unsigned connection after the key is gone');
+  });
+
+  it('IPv6: hop limit and minimum hop count on our socket; the listener keys an IPv6 peer', async () => {
+    listener = new Listener({ addresses: ['::1'], port: 0 });
+    await listener.listen();
+    const peer = standIn('::1', sec({ password: 'v6-secret', ttl: 9, minTtl: 0 }));
+    listener.addPeer(peer);
+    const port = listener.bound[0]?.port ?? 0;
+    const right = dial(port, '::1', sec({ password: 'v6-secret', ttl: 11, minTtl: 5 }), '::1');
+    await waitFor(() => right.connected && peer.accepted.length === 1, 'signed IPv6 connection accepted');
+    const fd = fdOf(right.socket);
+    assert.ok(fd !== null);
+    assert.equal(getIntOption(fd, LINUX.IPPROTO_IPV6, LINUX.IPV6_UNICAST_HOPS), 11);
+    assert.equal(getIntOption(fd, LINUX.IPPROTO_IPV6, LINUX.IPV6_MINHOPCOUNT), 5);
+    const afd = fdOf(peer.accepted[0] as Socket);
+    assert.ok(afd !== null);
+    assert.equal(getIntOption(afd, LINUX.IPPROTO_IPV6, LINUX.IPV6_UNICAST_HOPS), 9, 'the accepted socket gets the peer\'s hop limit');
+    const failures = tcpExt('TCPMD5Failure');
+    const wrong = dial(port, '::1', sec({ password: 'v4-secret' }), '::1');
+    await waitFor(() => tcpExt('TCPMD5Failure') > failures, 'wrong IPv6 signature counted');
+    assert.equal(wrong.connected, false);
+    assert.equal(peer.accepted.length, 1);
   });
 
   it('GTSM: the kernel drops low-TTL SYNs when every peer uses it; otherwise they are refused after accept', async () => {
