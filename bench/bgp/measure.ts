@@ -16,7 +16,7 @@
 // upper bound); the event lies in [previous probe sent, that reply]
 // (rib_window_s); rib_interp_s interpolates the count linearly between the
 // two probes' midpoints.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { RunningReceiver } from './receivers/types.ts';
 
 export interface MeasureOptions {
@@ -43,6 +43,8 @@ export interface Measurement {
   readonly peak_rss_kb: number;
   /** The receiver's user+system CPU time from enable to K (start-up excluded). */
   readonly cpu_s: number;
+  /** Time its threads waited for a CPU from enable to K (machine load). */
+  readonly runq_wait_s: number;
   /** Its CPU time since it started. */
   readonly cpu_total_s: number;
   /** VmRSS when the session was enabled (the idle daemon). */
@@ -71,6 +73,24 @@ export function procStats(pid: number): ProcStats | null {
   }
 }
 
+/**
+ * Seconds the process's threads spent runnable but waiting for a CPU (the
+ * second field of /proc/PID/task/TID/schedstat, summed): how much machine
+ * load, not the receiver's own work, stretched its wall time.
+ */
+export function runQueueWaitS(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      ns += Number(f[1] ?? 0);
+    }
+    return ns / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
 const now = (): number => performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -93,6 +113,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
   const idle = procStats(rcv.pid);
   const startRssKb = idle?.rssKb ?? NaN;
   const startCpuS = idle?.cpuS ?? NaN;
+  const startWaitS = runQueueWaitS(rcv.pid);
   const tEnable = now();
   await opts.enable();
   let lastNo = now();
@@ -142,6 +163,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
       const frac = cur.count === prev.count ? 1 : (k - prev.count) / (cur.count - prev.count);
       const interp = m0 + frac * (m1 - m0);
       const st = procStats(rcv.pid);
+      const waitS = runQueueWaitS(rcv.pid) - startWaitS;
       return {
         rib_s: (reply - t0) / 1000,
         rib_window_s: (reply - prev.sent) / 1000,
@@ -152,6 +174,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
         peak_rss_kb: st?.hwmKb ?? NaN,
         cpu_s: (st?.cpuS ?? NaN) - startCpuS,
         cpu_total_s: st?.cpuS ?? NaN,
+    runq_wait_s: waitS,
         start_rss_kb: startRssKb,
       };
     }
@@ -159,6 +182,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
   }
   // K reached by the very probe that saw Established (tiny K).
   const st = procStats(rcv.pid);
+  const waitS = runQueueWaitS(rcv.pid) - startWaitS;
   return {
     rib_s: (first.reply - t0) / 1000,
     rib_window_s: (first.reply - lastNo) / 1000,
@@ -169,6 +193,7 @@ export async function measure(rcv: RunningReceiver, opts: MeasureOptions): Promi
     peak_rss_kb: st?.hwmKb ?? NaN,
     cpu_s: (st?.cpuS ?? NaN) - startCpuS,
     cpu_total_s: st?.cpuS ?? NaN,
+    runq_wait_s: waitS,
     start_rss_kb: startRssKb,
   };
 }

@@ -28,6 +28,8 @@ export interface ReceiverSummary {
   /** Median RSS of the idle daemon before the session came up. */
   readonly start_rss_mb: number | null;
   readonly cpu_s: number | null;
+  /** Median time its threads waited for a CPU (machine load). */
+  readonly runq_wait_s: number | null;
 }
 
 export interface Ratios {
@@ -82,6 +84,7 @@ export function summarize(records: readonly RunRecord[]): KSummary[] {
         peak_rss_mb: rssMb,
         start_rss_mb: median(ok.map((r) => (r.start_rss_kb ?? NaN) / 1024)),
         cpu_s: median(ok.map((r) => r.cpu_s ?? NaN)),
+        runq_wait_s: median(ok.map((r) => r.runq_wait_s ?? NaN)),
       };
     });
     const get = (n: ReceiverName): ReceiverSummary | undefined => receivers.find((r) => r.receiver === n);
@@ -112,11 +115,12 @@ function verdict(v: boolean | null): string {
 export function renderK(s: KSummary, load: string): string {
   const l: string[] = [];
   l.push(`K = ${s.k.toLocaleString('en')} IPv4 /32s, BIRD injector, one eBGP session; ${load}`);
-  l.push(`  ${pad('receiver', 22)} ${lpad('runs ok', 7)} ${lpad('RIB s (median)', 14)} ${lpad('interp s', 9)} ${lpad('peak RSS MB', 11)} ${lpad('idle RSS MB', 11)} ${lpad('CPU s', 7)}  RIB s per run (CPU s: enable -> K)`);
+  l.push(`  ${pad('receiver', 22)} ${lpad('runs ok', 7)} ${lpad('RIB s (median)', 14)} ${lpad('interp s', 9)} ${lpad('peak RSS MB', 11)} ${lpad('idle RSS MB', 11)} ${lpad('CPU s', 7)} ${lpad('CPU wait s', 10)}  RIB s per run`);
+  l.push('  (CPU s: the receiver CPU time from enable to K; CPU wait s: time its threads sat runnable waiting for a CPU)');
   for (const r of s.receivers) {
     const name = `${LABELS[r.receiver]} ${r.version}`;
     l.push(
-      `  ${pad(name, 22)} ${lpad(`${r.ok}/${r.runs}`, 7)} ${lpad(f(r.rib_s), 14)} ${lpad(f(r.rib_interp_s), 9)} ${lpad(f(r.peak_rss_mb, 1), 11)} ${lpad(f(r.start_rss_mb, 1), 11)} ${lpad(f(r.cpu_s, 2), 7)}  ${r.rib_all_s.map((x) => x.toFixed(3)).join(' ')}`,
+      `  ${pad(name, 22)} ${lpad(`${r.ok}/${r.runs}`, 7)} ${lpad(f(r.rib_s), 14)} ${lpad(f(r.rib_interp_s), 9)} ${lpad(f(r.peak_rss_mb, 1), 11)} ${lpad(f(r.start_rss_mb, 1), 11)} ${lpad(f(r.cpu_s, 2), 7)} ${lpad(f(r.runq_wait_s, 2), 10)}  ${r.rib_all_s.map((x) => x.toFixed(3)).join(' ')}`,
     );
   }
   const t = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`);
@@ -135,5 +139,5 @@ export function renderK(s: KSummary, load: string): string {
 export function renderRun(r: RunRecord): string {
   const head = `k=${r.k} run=${r.run} ${LABELS[r.receiver]}:`;
   if (r.error !== undefined) return `${head} FAILED: ${r.error.split('\n')[0] ?? ''}`;
-  return `${head} rib ${f(r.rib_s ?? null)} s [window ${f(r.rib_window_s ?? null)}, interp ${f(r.rib_interp_s ?? null)}], setup ${f(r.setup_s ?? null, 2)} s, peak RSS ${f((r.peak_rss_kb ?? NaN) / 1024, 1)} MB, CPU ${f(r.cpu_s ?? null, 2)} s, ${r.polls ?? 0} polls, load ${r.load1.toFixed(2)}`;
+  return `${head} rib ${f(r.rib_s ?? null)} s [window ${f(r.rib_window_s ?? null)}, interp ${f(r.rib_interp_s ?? null)}], setup ${f(r.setup_s ?? null, 2)} s, peak RSS ${f((r.peak_rss_kb ?? NaN) / 1024, 1)} MB, CPU ${f(r.cpu_s ?? null, 2)} s, waited for CPU ${f(r.runq_wait_s ?? null, 2)} s, ${r.polls ?? 0} polls, load ${r.load1.toFixed(2)}`;
 }

@@ -41,7 +41,7 @@ function listPeerResponse(sessionState: number, afis: Buffer[]): Buffer {
 }
 
 function rec(receiver: RunRecord['receiver'], k: number, rib: number, rssMb: number, extra: Partial<RunRecord> = {}): RunRecord {
-  return { k, run: 1, receiver, version: 'v', load1: 1, rib_s: rib, rib_interp_s: rib, peak_rss_kb: rssMb * 1024, cpu_s: 1, cpu_total_s: 1.3, start_rss_kb: 1024, ...extra };
+  return { k, run: 1, receiver, version: 'v', load1: 1, rib_s: rib, rib_interp_s: rib, peak_rss_kb: rssMb * 1024, cpu_s: 1, cpu_total_s: 1.3, runq_wait_s: 0, start_rss_kb: 1024, ...extra };
 }
 
 describe('bench/bgp report', () => {
