@@ -29,8 +29,6 @@ export interface OwnedSet {
 export interface CompiledPolicy {
   readonly chain: Chain;
   readonly sets: readonly OwnedSet[];
-  /** Namespaces whose labels were tested by this policy's namespaceSelectors. */
-  readonly namespaces: readonly string[];
 }
 
 export function policyKey(p: V1NetworkPolicy): { ns: string; name: string } {
@@ -56,7 +54,11 @@ export function selectedPods(view: ClusterView, p: V1NetworkPolicy): PodView[] {
   return view.pods.filter((pod) => pod.namespace === ns && selectorMatches(sel, pod.labels));
 }
 
-/** Pods a selector peer means; undefined when the peer has no selector (an ipBlock or nothing). */
+/**
+ * Pods a selector peer means; undefined when the peer has no selector (an
+ * ipBlock or nothing). `touched` collects the namespaces whose labels were
+ * tested: a label change there can change the result.
+ */
 function peerPods(view: ClusterView, policyNs: string, peer: V1NetworkPolicyPeer, touched: Set<string>): PodView[] | undefined {
   const { podSelector, namespaceSelector } = peer;
   if (podSelector === undefined && namespaceSelector === undefined) return undefined;
@@ -115,7 +117,6 @@ export function compilePolicy(view: ClusterView, p: V1NetworkPolicy, dir: Direct
   const chainName = policyChain(ns, name, dir, family);
   const rules: Rule[] = [];
   const sets: OwnedSet[] = [];
-  const touched = new Set<string>();
   const specRules: readonly { peers: readonly V1NetworkPolicyPeer[] | undefined; ports: readonly V1NetworkPolicyPort[] | undefined }[] =
     dir === 'ingress'
       ? (p.spec?.ingress ?? []).map((r) => ({ peers: ingressPeers(r), ports: r.ports }))
@@ -134,7 +135,6 @@ export function compilePolicy(view: ClusterView, p: V1NetworkPolicy, dir: Direct
     rawPeers.forEach((peer, pi) => {
       const peerNs = new Set<string>();
       const pods = peerPods(view, ns, peer, peerNs);
-      for (const t of peerNs) touched.add(t);
       if (pods !== undefined) {
         for (const pod of pods) peerPodsUnion.set(pod.key, pod);
         const setName = ruleSet('P', ns, name, dir, ri, pi, family);
@@ -202,5 +202,5 @@ export function compilePolicy(view: ClusterView, p: V1NetworkPolicy, dir: Direct
       }
     });
   });
-  return { chain: { name: chainName, rules }, sets, namespaces: [...touched].sort() };
+  return { chain: { name: chainName, rules }, sets };
 }
