@@ -4,20 +4,17 @@
 // runs `check`; `down` removes everything (also after a crash); `status`
 // shows nodes, BGP sessions and pods (-j: JSON); `exec` runs a command inside
 // a node, the ToR or a pod; `check` prints the pod reachability matrix.
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reachability, renderMatrix } from './check.ts';
 import { labDown, listLabs } from './down.ts';
-import { procAlive, runAttached, spawnDetached, waitFor } from './netns.ts';
-import { loadState, saveState } from './state.ts';
+import { runAttached, waitFor } from './netns.ts';
+import { loadState } from './state.ts';
 import type { LabState } from './state.ts';
-import { frrDir } from './frr.ts';
 import { labStatus, renderStatus } from './status.ts';
-import { torPaths } from './tor.ts';
 import { LabOptionError, defaultOptions, defaultStateRoot, labDir, planLab } from './topology.ts';
 import type { LabOptions, TorKind } from './topology.ts';
 import { runSupervisor } from './supervisor.ts';
+import { LabUpError, labUp, prepareLab } from './up.ts';
 
 export interface LabIo {
   readonly out: (s: string) => void;
@@ -83,44 +80,17 @@ function labOptions(v: { [k: string]: string | boolean | undefined }): LabOption
 
 async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabIo): Promise<number> {
   const plan = planLab(o);
-  const old = loadState(plan.dir);
-  if (old?.supervisor !== undefined && procAlive(old.supervisor)) {
-    io.err(`podnet lab: lab "${o.name}" is already up (supervisor pid ${old.supervisor.pid}); run \`podnet lab down --name ${o.name}\` first\n`);
-    return 1;
-  }
-  if (old !== undefined || existsSync(plan.dir)) {
-    io.err(`podnet lab: removing the leftovers of an earlier lab "${o.name}"\n`);
-    await labDown(o.stateRoot, o.name);
-  }
-  mkdirSync(plan.dir, { recursive: true, mode: 0o700 });
-  const torAddresses = o.tor === 'none' ? [] : plan.subnets.map((s) => s.torIpv4);
-  const st: LabState = {
-    version: 1,
-    name: o.name,
-    prefix: plan.prefix,
-    dir: plan.dir,
-    options: o,
-    phase: 'starting',
-    tor: { kind: o.tor, netns: plan.torNetns, asn: o.torAsn, addresses: torAddresses, ...(o.tor === 'bird' ? { controlSocket: torPaths(plan).ctl } : o.tor === 'frr' ? { controlSocket: frrDir(plan) } : {}) },
-    namespaces: [],
-    procs: [],
-    nodes: [],
-    pods: [],
-  };
-  saveState(st);
-  if (foreground) {
-    io.out(`podnet lab: building lab "${o.name}" in the foreground; Ctrl-C tears it down\n`);
-    return runSupervisor(plan.dir);
-  }
-  const sup = spawnDetached('supervisor', undefined, process.execPath, [join(import.meta.dirname, 'supervisor.ts'), '--dir', plan.dir], join(plan.dir, 'supervisor.log'));
-  const ready = await waitFor('the lab to come up', () => {
-    const s = loadState(plan.dir);
-    if (s?.phase === 'ready' || s?.phase === 'failed') return s;
-    if (!procAlive(sup)) return { ...st, phase: 'failed' as const, error: `the supervisor exited; see ${sup.log}` };
-    return undefined;
-  }, { timeoutMs: 120_000, intervalMs: 200 });
-  if (ready.phase === 'failed') {
-    io.err(`podnet lab: lab up failed: ${ready.error ?? 'unknown error'}\n(see ${join(plan.dir, 'supervisor.log')}; \`podnet lab down --name ${o.name}\` removes what was built)\n`);
+  const notice = (m: string): void => io.err(`podnet lab: ${m}\n`);
+  try {
+    if (foreground) {
+      const dir = await prepareLab(o, notice);
+      io.out(`podnet lab: building lab "${o.name}" in the foreground; Ctrl-C tears it down\n`);
+      return await runSupervisor(dir);
+    }
+    await labUp(o, notice);
+  } catch (err) {
+    if (!(err instanceof LabUpError)) throw err;
+    io.err(`podnet lab: lab up failed: ${err.message}\n(\`podnet lab down --name ${o.name}\` removes what was built)\n`);
     return 1;
   }
   // The agents and their BGP sessions come up after the pods: give them a

@@ -12,12 +12,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { labDown, listLabs, sweepPrefix } from '../../../src/lab/down.ts';
-import { listNamespaces, procAlive, run, runIn, waitFor } from '../../../src/lab/netns.ts';
-import type { ProcRecord } from '../../../src/lab/netns.ts';
-import { loadState } from '../../../src/lab/state.ts';
-import type { LabState } from '../../../src/lab/state.ts';
-import type { LabStatus } from '../../../src/lab/status.ts';
+import { defaultOptions, labDown, labUp, listLabs, listNamespaces, loadState, procAlive, run, runIn, sweepPrefix, waitFor } from '../../../src/lab/index.ts';
+import type { LabState, LabStatus, ProcRecord } from '../../../src/lab/index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const stateRoot = join(tmpdir(), 'podnet-lab-e2e');
@@ -196,10 +192,11 @@ describe('podnet lab (e2e)', function () {
     await assertGone(name, procs);
   });
 
-  it('`lab down` of a running lab with an FRR ToR stops it cleanly', async function () {
+  it('labUp() with an FRR ToR, then `lab down` of the running lab stops it cleanly', async function () {
     const small = `e${randomBytes(2).toString('hex')}`;
     try {
-      await lab(['up', '--name', small, '--nodes', '1', '--tor', 'frr', '--pods', '1', '--no-check']);
+      const up = await labUp({ ...defaultOptions, name: small, nodes: 1, tor: 'frr', podsPerNode: 1, stateRoot });
+      assert.equal(up.phase, 'ready');
       const st = loadState(join(stateRoot, small));
       assert.equal(st?.phase, 'ready');
       const s = JSON.parse((await lab(['status', '--name', small, '-j'])).stdout) as LabStatus;
