@@ -103,6 +103,9 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     await node.addAddress('br0', '10.244.1.1/24');
     await node.addAddress('br0', 'fd00:244:1::1/64');
     await node.linkUp('br0');
+    // Bridged pod-to-pod traffic reaches iptables only through br_netfilter (per-netns sysctls).
+    const brnf = await node.exec('sh', ['-c', 'test -e /proc/sys/net/bridge/bridge-nf-call-iptables && echo yes'], { allowFail: true });
+    if (!brnf.stdout.includes('yes')) throw new Error('br_netfilter is not loaded on this host (modprobe br_netfilter): bridged traffic would bypass iptables');
     await node.sysctl('net.bridge.bridge-nf-call-iptables', '1');
     await node.sysctl('net.bridge.bridge-nf-call-ip6tables', '1');
     for (const [ns, ip, ifname] of [[pa, A, 'vpa'], [pb, B, 'vpb'], [pc, C, 'vpc'], [pd, D, 'vpd']] as const) {
