@@ -97,6 +97,22 @@ const clusterAsn = int(0, 4294967295).transform((n, ctx) => {
 const ipItem = (s: string): string | { ip: string } => (isIP(s) !== 0 ? { ip: s } : 'is not an IP address');
 const asnItem = (s: string): number | string => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 4294967295 ? Number(s) : 'is not an ASN (1-4294967295)');
 const portItem = (s: string): number | string => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : 'is not a port (1-65535)');
+const cidrItem = (s: string): { cidr: string } | string => {
+  const [addr = '', len, extra] = s.split('/');
+  const v = isIP(addr);
+  if (v === 0 || extra !== undefined || (len !== undefined && (!/^\d{1,3}$/.test(len) || Number(len) > (v === 4 ? 32 : 128)))) return 'is not a CIDR';
+  return { cidr: s };
+};
+const portRange = z.string().transform((s, ctx): [number, number] => {
+  const m = /^(\d{1,5})[-:](\d{1,5})$/.exec(s);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (m === null || lo < 1 || hi > 65535 || lo > hi) {
+    ctx.addIssue({ code: 'custom', message: 'must be a port range FROM-TO (1-65535, FROM <= TO)' });
+    return z.NEVER;
+  }
+  return [lo, hi];
+});
 const passwordItem = (s: string): { password: string } | string => {
   if (s === '') return { password: '' };
   const b = Buffer.from(s, 'base64');
@@ -140,6 +156,14 @@ export const flagDefs = [
   def({ name: 'routes-sync-period', group: 'routes', help: 'Period of the routes controller full sync.', defaultText: '5m0s', default: 300_000, schema: duration(1000) }),
   def({ name: 'iptables-sync-period', group: 'firewall', help: 'Period of the forced full NetworkPolicy sync.', defaultText: '5m0s', default: 300_000, schema: duration(1000) }),
   def({ name: 'ipvs-sync-period', group: 'services', help: 'Period of the full service proxy reconcile.', defaultText: '5m0s', default: 300_000, schema: duration(1000) }),
+  def({ name: 'service-proxy-mode', group: 'services', help: 'Service proxy backend: nftables, or auto (nftables; the IPVS backend is not implemented yet).', defaultText: 'auto', default: 'auto' as 'auto' | 'nftables', schema: z.enum(['auto', 'nftables'], { message: 'must be auto or nftables (the IPVS backend is not implemented yet)' }) }),
+  def({ name: 'masquerade-all', group: 'services', help: 'SNAT all service traffic to the node, not only traffic from outside the pod network.', defaultText: 'false', default: false, isBool: true, schema: bool }),
+  def({ name: 'hairpin-mode', group: 'services', help: 'Hairpin SNAT for every service (otherwise per service with kube-router.io/service.hairpin).', defaultText: 'false', default: false, isBool: true, schema: bool }),
+  def({ name: 'nodeport-bindon-all-ip', group: 'services', help: 'Serve NodePorts on every local address, not only the node IP of each family.', defaultText: 'false', default: false, isBool: true, schema: bool }),
+  def({ name: 'strict-external-ip-validation', group: 'services', help: 'externalIPs must lie in --service-external-ip-range and LB IPs in --loadbalancer-ip-range (with no range, none are served).', defaultText: 'true', default: true, isBool: true, schema: bool }),
+  def({ name: 'service-external-ip-range', group: 'services', help: 'CIDRs externalIPs may come from.', defaultText: '[]', default: [] as { cidr: string }[], schema: list(cidrItem, 'CIDRs') }),
+  def({ name: 'loadbalancer-ip-range', group: 'services', help: 'CIDRs LoadBalancer ingress IPs may come from.', defaultText: '[]', default: [] as { cidr: string }[], schema: list(cidrItem, 'CIDRs') }),
+  def({ name: 'service-node-port-range', group: 'services', help: 'NodePort range, FROM-TO or FROM:TO; NodePorts outside it are not served.', defaultText: '30000-32767', default: [30000, 32767] as [number, number], schema: portRange }),
 ] as const;
 
 type Defs = typeof flagDefs;

@@ -64,7 +64,27 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
     );
   }
   if (cfg.runFirewall) out.push(createFirewallController({ syncPeriodMs: cfg.iptablesSyncPeriod }));
-  if (cfg.runServiceProxy) out.push(createServicesController({ syncPeriodMs: cfg.ipvsSyncPeriod }));
+  if (cfg.runServiceProxy) {
+    out.push(
+      createServicesController({
+        syncPeriodMs: cfg.ipvsSyncPeriod,
+        mode: cfg.serviceProxyMode,
+        source: {
+          nodeName: cfg.nodeName,
+          readers: { services: read('services'), endpointslices: read('endpointslices'), nodes: read('nodes') },
+          options: {
+            masqueradeAll: cfg.masqueradeAll,
+            hairpinMode: cfg.hairpinMode,
+            nodePortBindOnAllIp: cfg.nodeportBindonAllIp,
+            strictExternalIpValidation: cfg.strictExternalIpValidation,
+            externalIpRanges: cfg.serviceExternalIpRange.map((c) => c.cidr),
+            loadBalancerIpRanges: cfg.loadbalancerIpRange.map((c) => c.cidr),
+            nodePortRange: cfg.serviceNodePortRange,
+          },
+        },
+      }),
+    );
+  }
   return out;
 }
 

@@ -21,6 +21,7 @@ describe('podnetd --cleanup-config (kernel, network namespace)', function () {
     ip('route', 'add', '10.244.1.0/24', 'via', '198.18.0.2', 'proto', '87');
     ip('route', 'add', '10.244.2.0/24', 'via', '198.18.0.3', 'proto', 'static');
     ip('link', 'add', 'podnet.vx4', 'type', 'vxlan', 'id', '4242', 'local', '198.18.0.1', 'dstport', '4789', 'nolearning');
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: 'add table inet podnet\nadd chain inet podnet services\nadd table inet other\n' });
   });
   after(() => {
     spawnSync('ip', ['netns', 'del', ns]);
@@ -30,7 +31,10 @@ describe('podnetd --cleanup-config (kernel, network namespace)', function () {
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, podnetd, '--cleanup-config', '--master=http://127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /"controller":"routes".*"routesDeleted":1.*removed podnet routes and tunnels/);
-    for (const c of ['firewall', 'services']) assert.match(r.stderr, new RegExp(`"controller":"${c}".*nothing to clean up`));
+    assert.match(r.stderr, /"controller":"firewall".*nothing to clean up/);
+    assert.match(r.stderr, /"controller":"services".*deleted table inet podnet/);
+    assert.equal(spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'podnet']).status, 1, 'the services table is gone');
+    assert.equal(spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'other']).status, 0, 'a foreign table stays');
     assert.equal(ip('route', 'show', '10.244.1.0/24').trim(), '');
     assert.match(ip('route', 'show', '10.244.2.0/24'), /proto static/);
     assert.doesNotMatch(ip('-o', 'link', 'show'), /podnet\.vx4/);
