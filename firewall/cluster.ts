@@ -141,7 +141,7 @@ export function addrBits(ip: string): { family: IpFamily; bits: bigint } | undef
   const [head = '', tail] = text.split('::');
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const groups = tail === undefined ? h : [...h, ...Array.from({ length: 8 - h.length - t.length }, () => '0'), ...t];
   let bits = 0n;
   for (const g of groups) bits = (bits << 16n) | BigInt(parseInt(g, 16));
   return { family: fam, bits };

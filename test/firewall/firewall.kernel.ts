@@ -146,8 +146,8 @@ describe('firewall: compiled rules in a kernel (netns, iptables-nft, ipset)', fu
     await apply(node, plan);
     const save = (await node.exec('iptables-save', ['-t', 'filter'])).stdout;
     assert.match(save, /-A FORWARD -m comment --comment "podnet network policy" -j PODNET-FORWARD/);
-    const v6 = (await node.exec('ip6tables-save', ['-t', 'filter'])).stdout;
-    assert.match(v6, /-A INPUT -m comment --comment "podnet network policy" -j PODNET-INPUT/);
+    const save6 = (await node.exec('ip6tables-save', ['-t', 'filter'])).stdout;
+    assert.match(save6, /-A INPUT -m comment --comment "podnet network policy" -j PODNET-INPUT/);
   });
 
   it('allows what the policies allow, both ways (bridged and routed)', async () => {
