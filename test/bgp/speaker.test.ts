@@ -4,6 +4,7 @@
 // MED, LOCAL_PREF, communities), best-path events fire, withdrawals
 // propagate, soft reset and shutdown/enable behave, loops are refused.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { Speaker, parseAsn, parseIpAddress, parsePrefix, parseRouterId, type BestPathChange, type NeighborConfig } from '../../bgp/index.ts';
 
 async function until<T>(what: string, f: () => T | null | undefined | false, ms = 10_000): Promise<T> {
@@ -14,6 +15,17 @@ async function until<T>(what: string, f: () => T | null | undefined | false, ms 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const ad = srv.address();
+      srv.close(() => resolve(typeof ad === 'object' && ad !== null ? ad.port : 0));
+    });
+  });
 }
 
 interface Pair {
@@ -145,6 +157,25 @@ describe('bgp/speaker', function () {
     const p = await until('route at b', () => b.rib()[0]?.paths[0]);
     assert.deepEqual(p.asPath, [{ type: 'sequence', asns: [65100, 65100, 65100] }]);
     assert.equal(b.neighbor('127.0.0.1').session?.peerAsn, 65100);
+  });
+
+  it('a connection from a neighbour that is idle-holding after a failure starts the session at once', async () => {
+    // A dials B before B listens: refused, A waits out an IdleHold (several seconds). B then dials A:
+    // RFC 4271 Idle would refuse it and B would go idle in turn; the speaker takes it as a passive start instead.
+    const portB = await freePort('127.0.0.2');
+    const a = new Speaker({ asn: parseAsn(65001), routerId: parseRouterId('192.0.2.1'), listen: { addresses: ['127.0.0.1'], port: 0 } });
+    speakers.push(a);
+    await a.start();
+    a.addNeighbor({ address: parseIpAddress('127.0.0.2'), remoteAsn: parseAsn(65002), port: portB, holdTimeS: 9, connectRetryS: 1 });
+    await until('a refused and idle', () => a.neighbor('127.0.0.2').stateReason.includes('ECONNREFUSED') && a.neighbor('127.0.0.2').state === 'Idle');
+    const b = new Speaker({ asn: parseAsn(65002), routerId: parseRouterId('192.0.2.2'), listen: { addresses: ['127.0.0.2'], port: portB } });
+    speakers.push(b);
+    await b.start();
+    const t0 = Date.now();
+    b.addNeighbor({ address: parseIpAddress('127.0.0.1'), remoteAsn: parseAsn(65001), port: a.listening[0]?.port ?? 0, holdTimeS: 9, connectRetryS: 1 });
+    await until('established', () => a.neighbor('127.0.0.2').state === 'Established' && b.neighbor('127.0.0.1').state === 'Established', 3_000);
+    assert.ok(Date.now() - t0 < 1_000, `took ${Date.now() - t0} ms`);
+    assert.equal(b.neighbor('127.0.0.1').session?.direction, 'outbound');
   });
 
   it('shutdown sends an RFC 9003 message the other side shows; enable brings the session back', async () => {
