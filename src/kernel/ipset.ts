@@ -65,6 +65,7 @@ function entryKind(t: IpSetType): IpSetEntry['kind'] {
 /** Sorted, de-duplicated entry lines of a set. */
 export function setEntries(s: IpSet): string[] {
   const want = entryKind(s.type);
+  if (s.entries.length > MAX_ELEMENTS) throw new IpSetModelError(`set ${s.name} has ${s.entries.length} entries, over ${MAX_ELEMENTS}`);
   const out = new Set<string>();
   for (const e of s.entries) {
     if (e.kind !== want) throw new IpSetModelError(`set ${s.name} (${s.type}) cannot hold a ${e.kind} entry`);
@@ -83,8 +84,16 @@ export function tempName(name: string): string {
   return `${owner}TMP-${createHash('sha256').update(name).digest('hex').slice(0, 16).toUpperCase()}`;
 }
 
+/**
+ * One fixed maxelem for every set: `create -exist` only succeeds against a live
+ * set with identical options, so it must not depend on the entry count. The
+ * kernel grows the hash with the entries; maxelem is only a ceiling (the
+ * default 65536 is too low for a namespace-wide selector in a large cluster).
+ */
+export const MAX_ELEMENTS = 1_048_576;
+
 function header(s: IpSet, name: string): string {
-  return `create ${name} ${s.type} family ${s.family} hashsize 1024 maxelem 65536 -exist`;
+  return `create ${name} ${s.type} family ${s.family} hashsize 1024 maxelem ${MAX_ELEMENTS} -exist`;
 }
 
 /** A stable digest of a set's full definition (type, family, sorted entries). */
