@@ -8,6 +8,7 @@ import { createFirewallController, firewallWatches } from '../firewall/controlle
 import { createRoutesController, routesWatches } from '../routes/controller.ts';
 import type { RoutesController } from '../routes/controller.ts';
 import { createServicesController, servicesWatches } from '../services/controller.ts';
+import { registerBgpApi } from './api/bgp.ts';
 import { startMgmtApi } from './api/server.ts';
 import type { MgmtApi } from './api/server.ts';
 import { UsageError, parseArgs, usage } from './config.ts';
@@ -127,6 +128,9 @@ export async function startAgent(cfg: Config, log: Logger, transport?: Transport
   };
   const obs = await startObsServers(cfg, { health, caches: () => caches.status() }, metrics.registry);
   const api = await startMgmtApi(cfg.apiSocket);
+  // `podnet neighbor`, `podnet global rib`...: the routes controller's speaker, once it runs
+  const routes = controllers.find((c): c is RoutesController => c.name === 'routes');
+  registerBgpApi(api, () => routes?.speaker() ?? null);
   api.handle('GET', '/v1/status', () => ({
     node: cfg.nodeName,
     version,

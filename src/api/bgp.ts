@@ -10,7 +10,8 @@
 //        (prefix: exact match; address: longest-prefix match, as `gobgp global rib IP`)
 //   POST /v1/bgp/neighbor/action  NeighborActionRequest   -> { ok: true }
 // F is ipv4-unicast / ipv6-unicast (or ipv4 / ipv6). Unknown neighbours are
-// 404, malformed arguments 400.
+// 404, malformed arguments 400, and 503 while no speaker runs (podnetd's
+// routes controller starts its speaker once the node's own Node is known).
 import {
   SpeakerError,
   parseIpAddress,
@@ -76,14 +77,23 @@ function actionBody(body: unknown): NeighborActionRequest {
   return { address: b['address'], action: b['action'] as NeighborActionRequest['action'], ...(typeof b['message'] === 'string' ? { message: b['message'] } : {}) };
 }
 
-/** Registers the BGP endpoints for `speaker` on `api`. */
-export function registerBgpApi(api: MgmtApi, speaker: Speaker): void {
-  api.handle('GET', '/v1/bgp/global', () => speaker.globalView());
-  api.handle('GET', '/v1/bgp/neighbors', () => speaker.neighbors());
-  api.handle('GET', '/v1/bgp/neighbor', (q) => mapErrors(() => speaker.neighbor(addressParam(q))));
-  api.handle('GET', '/v1/bgp/adj-in', (q) => mapErrors(() => speaker.adjIn(addressParam(q), familyParam(q))));
-  api.handle('GET', '/v1/bgp/adj-out', (q) => mapErrors(() => speaker.adjOut(addressParam(q), familyParam(q))));
+/**
+ * Registers the BGP endpoints on `api` for a speaker, or for whatever speaker
+ * `current()` returns at each request (the agent's may be replaced or absent).
+ */
+export function registerBgpApi(api: MgmtApi, source: Speaker | (() => Speaker | null)): void {
+  const get = (): Speaker => {
+    const s = typeof source === 'function' ? source() : source;
+    if (s === null) throw new ApiError(503, 'the BGP speaker is not running (routes controller disabled or not started yet)');
+    return s;
+  };
+  api.handle('GET', '/v1/bgp/global', () => get().globalView());
+  api.handle('GET', '/v1/bgp/neighbors', () => get().neighbors());
+  api.handle('GET', '/v1/bgp/neighbor', (q) => mapErrors(() => get().neighbor(addressParam(q))));
+  api.handle('GET', '/v1/bgp/adj-in', (q) => mapErrors(() => get().adjIn(addressParam(q), familyParam(q))));
+  api.handle('GET', '/v1/bgp/adj-out', (q) => mapErrors(() => get().adjOut(addressParam(q), familyParam(q))));
   api.handle('GET', '/v1/bgp/rib', (q) => {
+    const speaker = get();
     const family = familyParam(q);
     const prefix = q.get('prefix');
     const address = q.get('address');
@@ -98,6 +108,7 @@ export function registerBgpApi(api: MgmtApi, speaker: Speaker): void {
   });
   api.handle('POST', '/v1/bgp/neighbor/action', async (_q, body) => {
     const req = actionBody(body);
+    const speaker = get();
     const run = async (): Promise<void> => {
       switch (req.action) {
         case 'reset':

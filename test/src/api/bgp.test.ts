@@ -100,6 +100,19 @@ describe('api/bgp and the BGP CLI commands', () => {
     assert.deepEqual([n.enabled, n.state], [true, 'Active']);
   });
 
+  it('answers 503 while a speaker getter has none (the agent before its routes controller runs)', async () => {
+    const other = await startMgmtApi(join(dir, 'none.sock'));
+    try {
+      let current: Speaker | null = null;
+      registerBgpApi(other, () => current);
+      await assert.rejects(apiRequest(other.socketPath, 'GET', '/v1/bgp/neighbors'), (e: unknown) => e instanceof ApiClientError && e.status === 503 && /not running/.test(e.message));
+      current = speaker;
+      assert.equal(((await apiRequest(other.socketPath, 'GET', '/v1/bgp/neighbors')) as NeighborView[]).length, 1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('CLI: tables, -j, -a, lookups and usage errors', async () => {
     const nb = await cli('neighbor');
     assert.equal(nb.code, 0);
