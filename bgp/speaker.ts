@@ -21,7 +21,7 @@ import { FAMILIES, familyAfiSafi, type Asn, type Family, type Prefix, type Route
 import { CeaseSubcode, encodeRouteRefresh, updateRoutes, type PathAttributes, type UpdateMessage } from './wire/index.ts';
 import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
 import { adjInPaths, adjOutPaths, familyCounts, ribDestinations, type Ager } from './speaker/reads.ts';
-import { comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
+import { compareAddresses, comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
 
 type Counters = { -readonly [K in keyof MessageCountersView]: number };
 
@@ -292,7 +292,7 @@ export class Speaker {
   }
 
   neighbors(): NeighborView[] {
-    return [...this.#neighbors.values()].sort((a, b) => (a.address < b.address ? -1 : 1)).map((n) => this.#neighborView(n));
+    return [...this.#neighbors.values()].sort((a, b) => compareAddresses(a.address, b.address)).map((n) => this.#neighborView(n));
   }
 
   neighbor(address: string): NeighborView {

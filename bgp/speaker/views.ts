@@ -155,10 +155,19 @@ export function comparePrefixes(a: Prefix, b: Prefix): number {
 
 function prefixSortKey(p: Prefix): string {
   const slash = p.lastIndexOf('/');
-  const addr = p.slice(0, slash);
-  const len = p.slice(slash + 1).padStart(3, '0');
-  if (!addr.includes(':')) return `${addr.split('.').map((o) => o.padStart(3, '0')).join('.')}/${len}`;
-  return `${expandIpv6(addr)}/${len}`;
+  return `${addressSortKey(p.slice(0, slash))}/${p.slice(slash + 1).padStart(3, '0')}`;
+}
+
+function addressSortKey(addr: string): string {
+  if (!addr.includes(':')) return `4 ${addr.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
+  return `6 ${expandIpv6(addr)}`;
+}
+
+/** Address order for listings: IPv4 before IPv6, numerically within a family. */
+export function compareAddresses(a: string, b: string): number {
+  const ka = addressSortKey(a);
+  const kb = addressSortKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 function expandIpv6(a: string): string {
