@@ -100,6 +100,16 @@ describe('podnet bgpd: two daemons over loopback', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refuses an invalid file at start with the field path, exit code 2', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'router-id: 192.0.2.1\nasn: 65001\npeers:\n  - { address: 127.0.0.2, remote-asn: 65002, hold-time: 1 }\n');
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [podnet, 'bgpd', '--config', file], { timeout: 10_000 }, (err, _out, stderr) => resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? null), stderr }));
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /peers\[0\]\.hold-time: must be 0 or at least 3 seconds/);
+  });
+
   it('peers, exchanges routes, reloads without disturbing sessions, shuts down with a message', async () => {
     const portA = await freePort('127.0.0.1');
     const portB = await freePort('127.0.0.2');
