@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { createFirewallController, firewallWatches } from '../firewall/controller.ts';
 import { createRoutesController, routesWatches } from '../routes/controller.ts';
+import type { RoutesController } from '../routes/controller.ts';
 import { createServicesController, servicesWatches } from '../services/controller.ts';
 import { registerBgpApi } from './api/bgp.ts';
 import { startMgmtApi } from './api/server.ts';
