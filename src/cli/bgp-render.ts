@@ -138,11 +138,10 @@ function nextHopText(p: PathView): string {
   return p.nextHop ?? (p.family === 'ipv6-unicast' ? '::' : '0.0.0.0');
 }
 
-/** gobgp's marker: "*>" best, "*=" other ECMP members, "*" other valid paths, "" ineligible ones. */
+/** gobgp's marker: "*>" best, "*" ECMP members and other valid paths (-j tells them apart: multipath), "" ineligible ones. */
 function marker(p: PathView): string {
   if (p.best) return '*>';
-  if (!p.valid) return '';
-  return p.multipath ? '*=' : '*';
+  return p.valid ? '*' : '';
 }
 
 /** `podnet global rib`, with the deciding reason of each best path. */

@@ -145,7 +145,7 @@ describe('cli/bgp-render', () => {
     assert.match(up, /^ {2}Capabilities received: multiprotocol, four-octet-as$/m);
   });
 
-  it('global rib: *> best with its reason, *= ECMP members, * other valid paths', () => {
+  it('global rib: *> best with its reason, * for ECMP members and other valid paths, blank for ineligible ones', () => {
     const ds: DestinationView[] = [
       {
         prefix: '10.244.1.0/24',
@@ -164,7 +164,7 @@ describe('cli/bgp-render', () => {
       [
         '    Network        Next Hop   AS_PATH      Age       Attrs                                          Best because',
         '*>  10.244.1.0/24  127.0.0.2  65002        00:01:05  [{Origin: i} {Med: 5} {Communities: 65002:7}]  as-path-length',
-        '*=  10.244.1.0/24  127.0.0.4  65004        00:00:07  [{Origin: i}]',
+        '*   10.244.1.0/24  127.0.0.4  65004        00:00:07  [{Origin: i}]',
         '*   10.244.1.0/24  127.0.0.3  65002 65010  01:00:00  [{Origin: i}]',
         '    10.244.1.0/24  127.0.0.5  65002 65010  -         [{Origin: i}]',
         '*>  fd00:1::/64    ::                      00:00:01  [{Origin: i}]                                  only-path',
