@@ -90,7 +90,9 @@ export const podnetReceiver: ReceiverKind = {
   async version() {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
     const r = await run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { allowFail: true });
-    return `${pkg.version ?? '?'}${r.stdout.trim() === '' ? '' : `@${r.stdout.trim()}`}`;
+    // The speaker's code is bgp/ and src/: say so when it differs from the commit.
+    const dirty = (await run('git', ['-C', ROOT, 'status', '--porcelain', '--', 'bgp', 'src'], { allowFail: true })).stdout.trim() !== '';
+    return `${pkg.version ?? '?'}${r.stdout.trim() === '' ? '' : `@${r.stdout.trim()}${dirty ? '+' : ''}`}`;
   },
   async start(ctx: ReceiverContext): Promise<RunningReceiver> {
     const conf = join(ctx.dir, 'bgpd.json');
