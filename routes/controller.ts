@@ -62,8 +62,11 @@ export function realKernel(): RoutesKernel {
   };
 }
 
-function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number): NeighborConfig {
+function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, own: DesiredPeering['addresses']): NeighborConfig {
   return {
+    // Dual stack over one session (MP-BGP): the other family's routes need our address of that family as next hop.
+    ...(own.ipv4 !== null ? { nextHopIpv4: parseIpAddress(own.ipv4) } : {}),
+    ...(own.ipv6 !== null ? { nextHopIpv6: parseIpAddress(own.ipv6) } : {}),
     address: parseIpAddress(p.address),
     remoteAsn: parseAsn(p.asn),
     port: p.port,
@@ -104,6 +107,8 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       asn: parseAsn(d.localAsn),
       routerId: parseRouterId(d.routerId),
       listen: { addresses: listen, port: opts.bgpPort },
+      // ECMP: up to 8 equal paths per prefix become one multipath kernel route
+      maxPaths: 8,
       log: (level, msg, fields) => log[level]({ ...fields, component: 'bgp' }, msg),
     });
     unsubscribe = s.onBestPathChange(() => ctxRef?.requestSync('incremental'));
@@ -119,7 +124,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const p of d.peers) {
       want.add(parseIpAddress(p.address));
       try {
-        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS))) !== 'unchanged') changed++;
+        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses))) !== 'unchanged') changed++;
       } catch (err) {
         log.warn({ peer: p.address, err: err instanceof Error ? err.message : String(err) }, 'peer not configured');
       }
@@ -153,9 +158,10 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const dest of s.rib()) {
       const best = dest.paths.find((p) => p.best);
       if (best === undefined || best.source === 'local') continue;
-      const nh: string | null = best.nextHop;
-      if (nh === null) continue;
-      learned.push({ prefix: dest.prefix, nexthops: [nh] });
+      // ECMP: the best path and the paths the RIB marked as its multipath peers
+      const nexthops = dest.paths.filter((p) => p.best || p.multipath).map((p): string | null => p.nextHop).filter((n): n is string => n !== null);
+      if (nexthops.length === 0) continue;
+      learned.push({ prefix: dest.prefix, nexthops });
     }
     const tunnelIfindex: { ipv4: number | null; ipv6: number | null } = { ipv4: null, ipv6: null };
     const subnets = await k.localSubnets();
