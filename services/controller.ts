@@ -3,9 +3,10 @@
 // renders the nftables table (nft.ts) and applies it (apply.ts: a delta
 // against the last applied table; a full sync also checks the kernel for
 // drift), then flushes UDP conntrack entries the change left stale
-// (conntrack.ts). --service-proxy-mode: nftables; auto picks nftables (the
-// IPVS backend is not implemented yet, and this kernel has no IP_VS); ipvs
-// is refused with a clear error. Without a source it is the contract stub
+// (conntrack.ts) and serves healthCheckNodePorts (health.ts).
+// --service-proxy-mode: nftables; auto picks nftables (the IPVS backend is
+// not implemented yet, and this kernel has no IP_VS); ipvs is refused with a
+// clear error. Without a source it is the contract stub
 // that syncs but programs nothing. No RFCs.
 import type { V1Node } from '@kubernetes/client-node';
 import type { Controller, ControllerContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
@@ -17,6 +18,7 @@ import type { NftOptions } from '../src/kernel/nft.ts';
 import { familyOf } from './addr.ts';
 import { NftApplier } from './apply.ts';
 import { flushStaleUdp, staleUdp } from './conntrack.ts';
+import { HealthServers, healthTargets } from './health.ts';
 import { buildModel } from './model.ts';
 import type { ModelOptions, ServicesModel } from './model.ts';
 import { renderRuleset } from './nft.ts';
@@ -32,6 +34,8 @@ export interface ServicesSource {
   readonly podNetwork?: readonly string[];
   /** Where nft and conntrack run (a network namespace in tests). */
   readonly nft?: NftOptions;
+  /** Listen address of the healthCheckNodePort servers (default: every address). */
+  readonly healthHost?: string;
 }
 
 export interface ServicesControllerOptions {
@@ -79,6 +83,7 @@ export function nodeAddresses(node: V1Node | undefined): string[] {
 export function createServicesController(opts: ServicesControllerOptions): ServicesController {
   const src = opts.source;
   const applier = new NftApplier(src?.nft ?? {});
+  const health = new HealthServers(src?.healthHost !== undefined ? { host: src.healthHost } : {});
   let model: ServicesModel | undefined;
   return {
     name: 'services',
@@ -119,6 +124,7 @@ export function createServicesController(opts: ServicesControllerOptions): Servi
       const result = await applier.apply(renderRuleset(next), kind === 'full');
       const flushes = staleUdp(model, next);
       model = next;
+      for (const f of await health.sync(healthTargets(next))) ctx.log.warn(f, 'services: healthCheckNodePort server could not listen');
       if (flushes.length > 0) {
         const { failed } = await flushStaleUdp(flushes, src.nft?.netns !== undefined ? { netns: src.nft.netns } : {});
         for (const f of failed) ctx.log.warn({ err: f }, 'services: UDP conntrack flush failed');
@@ -127,7 +133,9 @@ export function createServicesController(opts: ServicesControllerOptions): Servi
       else ctx.log.debug({ how: result.how, changes: result.changes, udpFlushes: flushes.length }, 'services: synced');
       return { programmed: next.ports.length, changed: result.changes };
     },
-    async stop(): Promise<void> {},
+    async stop(): Promise<void> {
+      await health.close();
+    },
     async cleanup(log: Logger): Promise<void> {
       await applier.cleanup();
       log.info('services: deleted table inet podnet');

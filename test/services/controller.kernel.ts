@@ -4,6 +4,7 @@
 // sync trusts its memory while a full sync finds drift and reloads; cleanup
 // deletes the table.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { createServicesController } from '../../services/controller.ts';
 import { Store } from '../../src/k8s/store.ts';
@@ -40,7 +41,7 @@ describe('services/controller: caches to nftables (netns)', function () {
     createServicesController({
       syncPeriodMs: 300_000,
       mode: 'auto',
-      source: { nodeName: 'node-a', readers: { services, endpointslices, nodes }, nft: { netns: node.name } },
+      source: { nodeName: 'node-a', readers: { services, endpointslices, nodes }, nft: { netns: node.name }, healthHost: '127.0.0.1' },
     });
 
   it('programs nothing while there is nothing to proxy, then the table; a second sync is a no-op', async () => {
@@ -70,6 +71,22 @@ describe('services/controller: caches to nftables (netns)', function () {
     endpointslices.upsert(slice('web', 'web-1', [{ ip: '10.244.1.10', node: 'node-a' }], [{ name: 'http', port: 8080 }]));
     assert.deepEqual(await c.sync('incremental', ctx), { programmed: 1, changed: 2 });
     assert.doesNotMatch((await nftListTable('inet', 'podnet', { netns: node.name })) ?? '', /10\.244\.1\.11/);
+
+    // eTP Local with a healthCheckNodePort: served while this node has a local endpoint.
+    const hc = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+      });
+    });
+    services.upsert(service('web', { type: 'NodePort', clusterIPs: ['10.96.0.10'], ports: [{ name: 'http', port: 80, nodePort: 30080 }], eTP: 'Local', healthCheckNodePort: hc }));
+    await c.sync('incremental', ctx);
+    assert.equal((await fetch(`http://127.0.0.1:${hc}/`)).status, 200);
+    endpointslices.upsert(slice('web', 'web-1', [{ ip: '10.244.2.10', node: 'node-b' }], [{ name: 'http', port: 8080 }]));
+    await c.sync('incremental', ctx);
+    assert.equal((await fetch(`http://127.0.0.1:${hc}/`)).status, 503, 'no local endpoint any more');
+    await c.stop();
+    await assert.rejects(fetch(`http://127.0.0.1:${hc}/`), 'stop closes the health servers');
 
     await c.cleanup(silentLogger());
     assert.equal(await nftListTable('inet', 'podnet', { netns: node.name }), null);
