@@ -77,6 +77,8 @@ function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, o
     ...(p.localAddress !== null ? { localAddress: parseIpAddress(p.localAddress) } : {}),
     ...(p.rrClient ? { routeReflectorClient: true } : {}),
     ...(p.password !== '' ? { password: p.password } : {}),
+    // --peer-router-multihop-ttl: the speaker sends TTL 1 to eBGP peers otherwise
+    ...(p.multihopTtl !== null ? { multihopTtl: p.multihopTtl } : {}),
   };
 }
 
