@@ -3,7 +3,7 @@
 // state is empty. Random services (types, protocols, families, policies,
 // affinity, hairpin, source ranges) and endpoints (nodes, conditions).
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { buildModel } from '../../services/model.ts';
 import type { ModelInput } from '../../services/model.ts';
