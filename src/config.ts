@@ -145,6 +145,7 @@ export const flagDefs = [
   def({ name: 'peer-router-asns', group: 'routes', help: 'ASN of each peer in --peer-router-ips, in order.', defaultText: '[]', default: [] as number[], schema: list(asnItem, 'ASNs') }),
   def({ name: 'peer-router-ports', group: 'routes', help: 'Remote port of each peer (default 179).', defaultText: '[]', default: [] as number[], schema: list(portItem, 'ports') }),
   def({ name: 'peer-router-passwords', group: 'routes', help: 'Base64 TCP-MD5 password of each peer; an empty item means none.', defaultText: '[]', default: [] as { password: string }[], schema: list(passwordItem, 'base64 passwords') }),
+  def({ name: 'peer-router-multihop-ttl', group: 'routes', help: 'eBGP multihop TTL toward the external peers, applied when it is 2 or more (else TTL 1).', defaultText: '0', default: 0, schema: int(0, 255) }),
   def({ name: 'nodes-full-mesh', group: 'routes', help: 'Every node peers with every node; if false, only nodes with the same kube-router.io/node.asn annotation.', defaultText: 'true', default: true, isBool: true, schema: bool }),
   def({ name: 'enable-ibgp', group: 'routes', help: 'Peer with the other nodes (iBGP); if false, only external peers are used.', defaultText: 'true', default: true, isBool: true, schema: bool }),
   def({ name: 'bgp-port', group: 'routes', help: 'BGP listen port, also the remote port of node peers.', defaultText: '179', default: 179, schema: int(1, 65535) }),

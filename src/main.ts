@@ -57,7 +57,7 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         enableIbgp: cfg.enableIbgp,
         bgpPort: cfg.bgpPort,
         globalPeers: cfg.peers,
-        multihopTtl: 0,
+        multihopTtl: cfg.peerRouterMultihopTtl,
         routerId: cfg.routerId,
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
