@@ -3,8 +3,9 @@
 // br_netfilter on so bridged replies are un-NATed) and routes to a remote
 // client over a veth. The rendered ruleset goes through the real `nft -f`,
 // then real TCP and UDP connections check ClusterIP balancing, reject without
-// endpoints, NodePort from outside, session affinity, UDP, and an endpoint
-// removal applied as a delta. A scratch namespace checks, for every pair of
+// endpoints, NodePort from outside, session affinity, UDP, an endpoint
+// removal applied as a delta, who gets masqueraded (the servers report the
+// address they see), eTP Local, loadBalancerSourceRanges and hairpin. A scratch namespace checks, for every pair of
 // scenarios, that full(prev) + delta(prev, next) lists exactly as full(next).
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,27 @@ const B = '10.244.1.11';
 const CLIENT = '10.244.1.20';
 const NODE_IP = '198.18.0.1';
 
+/** The second act: eTP Local, a LoadBalancer with source ranges, and a hairpin service. */
+function policies(opts: { ranges: readonly string[]; hairpin: boolean }): ModelInput {
+  const ep = (ip: string): { ip: string; node: string } => ({ ip, node: 'node-a' });
+  return {
+    nodeName: 'node-a',
+    nodeIps: [NODE_IP],
+    podNetwork: ['10.244.0.0/16'],
+    services: [
+      service('local', { type: 'NodePort', clusterIPs: ['10.96.0.20'], ports: [{ port: 80, nodePort: 30081 }], eTP: 'Local' }),
+      service('lb', { type: 'LoadBalancer', clusterIPs: ['10.96.0.21'], ports: [{ port: 80, nodePort: 30082 }], lbIngress: [{ ip: '198.19.0.5' }], sourceRanges: [...opts.ranges] }),
+      service('self', { clusterIPs: ['10.96.0.22'], ports: [{ port: 80 }], ...(opts.hairpin ? { annotations: { 'kube-router.io/service.hairpin': '' } } : {}) }),
+    ],
+    endpointSlices: [
+      slice('local', 'local-1', [ep(A), { ip: '10.244.2.10', node: 'node-b' }], [{ port: 8080 }]),
+      slice('lb', 'lb-1', [ep(A), ep(B)], [{ port: 8080 }]),
+      slice('self', 'self-1', [ep(A)], [{ port: 8080 }]),
+    ],
+    options: { loadBalancerIpRanges: ['198.19.0.0/24'] },
+  };
+}
+
 function cluster(opts: { webEndpoints: readonly string[] }): ModelInput {
   const ep = (ip: string): { ip: string; node: string } => ({ ip, node: 'node-a' });
   return {
@@ -46,9 +68,15 @@ function cluster(opts: { webEndpoints: readonly string[] }): ModelInput {
   };
 }
 
-async function connect(from: Netns, proto: 'tcp' | 'udp', host: string, port: number, count = 1): Promise<string[]> {
+/** Answers as "name peer-address" (the address the server saw), or refused | timeout | error code. */
+async function connectRaw(from: Netns, proto: 'tcp' | 'udp', host: string, port: number, count = 1): Promise<string[]> {
   const r = await from.exec(process.execPath, [probe, 'connect', proto, host, String(port), String(count)], { timeoutMs: 30_000 });
   return r.stdout.trim().split('\n');
+}
+
+/** The server names that answered (or refused | timeout | error code). */
+async function connect(from: Netns, proto: 'tcp' | 'udp', host: string, port: number, count = 1): Promise<string[]> {
+  return (await connectRaw(from, proto, host, port, count)).map((l) => l.split(' ')[0] ?? '');
 }
 
 describe('services/nft: the rendered table in a kernel (netns, nft -f)', function () {
@@ -58,12 +86,14 @@ describe('services/nft: the rendered table in a kernel (netns, nft -f)', functio
   let client: Netns;
   let remote: Netns;
   let scratch: Netns;
+  let podA: Netns;
   let applied: NftRuleset;
 
   before(async () => {
     lab = await Lab.create();
     node = await lab.addNamespace('node', { forwarding: true });
     const pa = await lab.addNamespace('pa');
+    podA = pa;
     const pb = await lab.addNamespace('pb');
     client = await lab.addNamespace('pc');
     remote = await lab.addNamespace('ext');
@@ -80,6 +110,8 @@ describe('services/nft: the rendered table in a kernel (netns, nft -f)', functio
       await node.ip(['link', 'set', ifname, 'master', 'br0']);
       await ns.ip(['route', 'add', 'default', 'via', '10.244.1.1']);
     }
+    // What the CNI bridge plugin's hairpinMode does: a pod's own packets may come back out its port.
+    await node.ip(['link', 'set', 'vpa', 'type', 'bridge_slave', 'hairpin', 'on']);
     await lab.veth({ ns: node, ifname: 'ext0', addresses: [`${NODE_IP}/30`] }, { ns: remote, ifname: 'eth0', addresses: ['198.18.0.2/30'] });
     await remote.ip(['route', 'add', 'default', 'via', NODE_IP]);
     const servers = [pa.spawnNode('srv-a', probe, ['serve', 'a', '8080,5353']), pb.spawnNode('srv-b', probe, ['serve', 'b', '8080,5353'])];
@@ -141,6 +173,40 @@ describe('services/nft: the rendered table in a kernel (netns, nft -f)', functio
     applied = next;
     assert.deepEqual([...new Set(await connect(client, 'tcp', '10.96.0.10', 80, 10))], ['a']);
     assert.deepEqual([...new Set(await connect(remote, 'tcp', NODE_IP, 30080, 4))], ['a']);
+  });
+
+  it('client addresses: kept for pods, masqueraded for off-cluster clients of ClusterIP and eTP Cluster NodePorts', async () => {
+    assert.deepEqual([...new Set(await connectRaw(client, 'tcp', '10.96.0.10', 80, 3))], [`a ${CLIENT}`]);
+    assert.deepEqual([...new Set(await connectRaw(remote, 'tcp', NODE_IP, 30080, 3))], ['a 10.244.1.1']);
+    assert.deepEqual([...new Set(await connectRaw(remote, 'tcp', '10.96.0.10', 80, 3))], ['a 10.244.1.1']);
+  });
+
+  async function move(next: ModelInput): Promise<void> {
+    const rs = renderRuleset(buildModel(next));
+    const d = renderDelta(applied, rs);
+    assert.ok(d !== null);
+    await nftApply(d.text, { netns: node.name });
+    applied = rs;
+  }
+
+  it('eTP Local keeps the client address and uses only local endpoints', async () => {
+    await move(policies({ ranges: ['198.18.0.0/30'], hairpin: true }));
+    assert.deepEqual([...new Set(await connectRaw(remote, 'tcp', NODE_IP, 30081, 6))], ['a 198.18.0.2']);
+  });
+
+  it('loadBalancerSourceRanges: the LB IP answers clients inside the ranges and drops the rest', async () => {
+    const inside = await connect(remote, 'tcp', '198.19.0.5', 80, 6);
+    assert.ok(inside.every((g) => g === 'a' || g === 'b'), inside.join(' '));
+    await move(policies({ ranges: ['203.0.113.0/24'], hairpin: true }));
+    assert.deepEqual(await connect(remote, 'tcp', '198.19.0.5', 80, 1), ['timeout'], 'dropped, not rejected');
+    assert.equal((await connect(remote, 'tcp', NODE_IP, 30082, 1))[0]?.length, 1, 'the NodePort of the same service is not subject to the ranges');
+  });
+
+  it('hairpin: a pod reaches itself through its service only with hairpin SNAT', async () => {
+    assert.deepEqual(await connectRaw(podA, 'tcp', '10.96.0.22', 80, 2), ['a 10.244.1.1', 'a 10.244.1.1']);
+    await move(policies({ ranges: ['203.0.113.0/24'], hairpin: false }));
+    const without = await connect(podA, 'tcp', '10.96.0.22', 80, 1);
+    assert.notDeepEqual(without, ['a'], 'without SNAT the reply never matches the connection');
   });
 
   it('full(prev) + delta(prev, next) lists exactly as full(next), for every pair of scenarios', async () => {

@@ -1,7 +1,7 @@
 // A tiny traffic tool for the services kernel tier, run inside namespaces:
 //   probe.ts serve NAME PORT[,PORT...]        TCP and UDP on each port; every
 //                                             connection or datagram is answered
-//                                             with NAME (prints "ready")
+//                                             with "NAME PEER-ADDRESS" (prints "ready")
 //   probe.ts connect tcp|udp HOST PORT COUNT  COUNT fresh connections (new source
 //                                             ports), one result per line: the
 //                                             answer, or refused | timeout | <code>
@@ -21,10 +21,10 @@ function serve(name: string, ports: number[]): void {
   for (const port of ports) {
     createServer((s) => {
       s.on('error', () => undefined);
-      s.end(name);
+      s.end(`${name} ${(s.remoteAddress ?? '').replace(/^::ffff:/, '')}`);
     }).listen(port, '::', up);
     const u = createSocket({ type: 'udp6', ipv6Only: false });
-    u.on('message', (_msg, from) => u.send(name, from.port, from.address));
+    u.on('message', (_msg, from) => u.send(`${name} ${from.address.replace(/^::ffff:/, '')}`, from.port, from.address));
     u.bind(port, '::', up);
   }
 }
