@@ -14,6 +14,7 @@ import type { ModelInput } from '../../services/model.ts';
 import { renderRuleset } from '../../services/nft.ts';
 import type { NftRuleset } from '../../services/nft.ts';
 import { renderDelta, renderFull } from '../../services/nft-batch.ts';
+import { flushStaleUdp, staleUdp } from '../../services/conntrack.ts';
 import { nftApply, nftDeleteTable, nftListTable, nftUsable } from '../../src/kernel/nft.ts';
 import { Lab, waitFor } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
@@ -48,7 +49,7 @@ function policies(opts: { ranges: readonly string[]; hairpin: boolean }): ModelI
   };
 }
 
-function cluster(opts: { webEndpoints: readonly string[] }): ModelInput {
+function cluster(opts: { webEndpoints: readonly string[]; dnsEndpoints?: readonly string[] }): ModelInput {
   const ep = (ip: string): { ip: string; node: string } => ({ ip, node: 'node-a' });
   return {
     nodeName: 'node-a',
@@ -63,7 +64,7 @@ function cluster(opts: { webEndpoints: readonly string[] }): ModelInput {
     endpointSlices: [
       slice('web', 'web-1', opts.webEndpoints.map(ep), [{ name: 'http', port: 8080 }]),
       slice('sticky', 'sticky-1', [ep(A), ep(B)], [{ port: 8080 }]),
-      slice('dns', 'dns-1', [ep(A), ep(B)], [{ name: 'dns', port: 5353, protocol: 'UDP' }]),
+      slice('dns', 'dns-1', (opts.dnsEndpoints ?? [A, B]).map(ep), [{ name: 'dns', port: 5353, protocol: 'UDP' }]),
     ],
   };
 }
@@ -173,6 +174,29 @@ describe('services/nft: the rendered table in a kernel (netns, nft -f)', functio
     applied = next;
     assert.deepEqual([...new Set(await connect(client, 'tcp', '10.96.0.10', 80, 10))], ['a']);
     assert.deepEqual([...new Set(await connect(remote, 'tcp', NODE_IP, 30080, 4))], ['a']);
+  });
+
+  it('UDP: a backend gone keeps its flows until their conntrack entries are flushed; then they move', async () => {
+    const udpFrom = async (): Promise<string> => {
+      const r = await client.exec(process.execPath, [probe, 'connect', 'udp', '10.96.0.13', '53', '1', '40053'], { timeoutMs: 10_000 });
+      return r.stdout.trim().split(' ')[0] ?? '';
+    };
+    const first = await udpFrom();
+    assert.ok(first === 'a' || first === 'b', first);
+    assert.equal(await udpFrom(), first, 'one flow, one backend');
+    const keep = first === 'a' ? B : A;
+    const prevModel = buildModel(cluster({ webEndpoints: [A] }));
+    const nextModel = buildModel(cluster({ webEndpoints: [A], dnsEndpoints: [keep] }));
+    const next = renderRuleset(nextModel);
+    const d = renderDelta(applied, next);
+    assert.ok(d !== null);
+    await nftApply(d.text, { netns: node.name });
+    applied = next;
+    assert.equal(await udpFrom(), first, 'the stale entry still sends the flow to the removed backend');
+    const flushes = staleUdp(prevModel, nextModel);
+    assert.deepEqual(flushes.map((f) => f.endpoint), [first === 'a' ? A : B]);
+    assert.deepEqual((await flushStaleUdp(flushes, { netns: node.name })).failed, []);
+    assert.equal(await udpFrom(), first === 'a' ? 'b' : 'a', 'after the flush the flow goes to a live backend');
   });
 
   it('client addresses: kept for pods, masqueraded for off-cluster clients of ClusterIP and eTP Cluster NodePorts', async () => {

@@ -2,9 +2,11 @@
 //   probe.ts serve NAME PORT[,PORT...]        TCP and UDP on each port; every
 //                                             connection or datagram is answered
 //                                             with "NAME PEER-ADDRESS" (prints "ready")
-//   probe.ts connect tcp|udp HOST PORT COUNT  COUNT fresh connections (new source
-//                                             ports), one result per line: the
-//                                             answer, or refused | timeout | <code>
+//   probe.ts connect tcp|udp HOST PORT COUNT [SPORT]
+//                                             COUNT fresh connections (new source
+//                                             ports, or UDP from SPORT), one result
+//                                             per line: the answer, or
+//                                             refused | timeout | <code>
 import { connect, createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -29,7 +31,7 @@ function serve(name: string, ports: number[]): void {
   }
 }
 
-function once(proto: string, host: string, port: number): Promise<string> {
+function once(proto: string, host: string, port: number, sport: number): Promise<string> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: string): void => {
@@ -59,20 +61,22 @@ function once(proto: string, host: string, port: number): Promise<string> {
       done(e.code === 'ECONNREFUSED' ? 'refused' : (e.code ?? 'error'));
       u.close();
     });
-    u.connect(port, host, () => u.send('ping'));
+    const go = (): void => u.connect(port, host, () => u.send('ping'));
+    if (sport > 0) u.bind(sport, go);
+    else go();
   });
 }
 
-async function probe(proto: string, host: string, port: number, count: number): Promise<void> {
+async function probe(proto: string, host: string, port: number, count: number, sport: number): Promise<void> {
   const out: string[] = [];
-  for (let i = 0; i < count; i++) out.push(await once(proto, host, port));
+  for (let i = 0; i < count; i++) out.push(await once(proto, host, port, sport));
   console.log(out.join('\n'));
   process.exit(0);
 }
 
 if (mode === 'serve') serve(rest[0] ?? 'server', (rest[1] ?? '').split(',').map(Number));
-else if (mode === 'connect') void probe(rest[0] ?? 'tcp', rest[1] ?? '127.0.0.1', Number(rest[2]), Number(rest[3] ?? 1));
+else if (mode === 'connect') void probe(rest[0] ?? 'tcp', rest[1] ?? '127.0.0.1', Number(rest[2]), Number(rest[3] ?? 1), Number(rest[4] ?? 0));
 else {
-  console.error('usage: probe.ts serve NAME PORTS | connect tcp|udp HOST PORT COUNT');
+  console.error('usage: probe.ts serve NAME PORTS | connect tcp|udp HOST PORT COUNT [SPORT]');
   process.exitCode = 2;
 }
