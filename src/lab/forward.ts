@@ -42,6 +42,9 @@ export async function startForwarder(listen: Endpoint, to: Endpoint): Promise<Fo
     };
     client.on('error', drop);
     upstream.on('error', drop);
+    // either side gone (closed, destroyed): the other goes too
+    client.once('close', drop);
+    upstream.once('close', drop);
     client.pipe(upstream);
     upstream.pipe(client);
   });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEndpoint, startForwarder } from '../../../src/lab/forward.ts';
@@ -37,6 +37,40 @@ describe('lab forwarder', function () {
       front.close();
       toServer.close();
       echo.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('close() drops open connections on both sides (a long watch does not keep it alive)', async function () {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-fwd-'));
+    let serverSide: Socket | undefined;
+    const upstreamClosed = new Promise<void>((resolve) => {
+      const srv = createServer((s) => {
+        serverSide = s;
+        s.on('close', () => {
+          srv.close();
+          resolve();
+        });
+      });
+      srv.listen(join(dir, 'up.sock'));
+    });
+    const front = await startForwarder({ kind: 'tcp', host: '127.0.0.1', port: 0 }, { kind: 'unix', path: join(dir, 'up.sock') });
+    try {
+      const c = connect({ host: '127.0.0.1', port: (front.server.address() as AddressInfo).port });
+      const clientClosed = new Promise<void>((resolve) => c.on('close', () => resolve()));
+      c.on('error', () => undefined);
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          if (serverSide !== undefined) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 5);
+      });
+      front.close();
+      await Promise.all([clientClosed, upstreamClosed]);
+    } finally {
+      front.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
