@@ -1,10 +1,11 @@
 // The lab's long-running process (`podnet lab up` starts it detached; with
 // --foreground it is the CLI process itself): builds the network, runs the
-// embedded API server on 127.0.0.1 for the user's kubectl and on a unix socket
-// in the state dir for the nodes, starts one API forwarder, one podnetd per
-// node and the ToR's BGP daemon (all detached and recorded by PID), creates
-// the Node objects and the first pods, and is every node's kubelet
-// (kubelet.ts) until SIGTERM/SIGINT, when it tears the lab down.
+// embedded API server on 127.0.0.1 for the user's kubectl and on a unix
+// socket in the state dir for the nodes (its second listener), starts per
+// node an API forwarder and podnetd, and the ToR's BGP daemon (all detached
+// and recorded by PID), creates the Node objects and the first pods, and is
+// every node's kubelet (kubelet.ts) until SIGTERM/SIGINT, when it tears the
+// lab down.
 //   node src/lab/supervisor.ts --dir /run/podnet-lab/<name>
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +14,6 @@ import { startApiServer } from './apiserver/index.ts';
 import type { ApiServer } from './apiserver/index.ts';
 import { buildNetwork, initialPod, nodeFiles, nodeObject } from './build.ts';
 import { teardownRecorded } from './down.ts';
-import { startForwarder } from './forward.ts';
-import type { Forwarder } from './forward.ts';
 import { startFrr } from './frr.ts';
 import { Kubelet } from './kubelet.ts';
 import { procStartTime, spawnDetached, waitFor } from './netns.ts';
@@ -76,7 +75,6 @@ export async function runSupervisor(dir: string): Promise<number> {
   st.supervisor = { name: 'supervisor', pid: process.pid, startTime: procStartTime(process.pid) ?? '0', log: join(dir, 'supervisor.log') };
   saveState(st);
   let api: ApiServer | undefined;
-  let fwd: Forwarder | undefined;
   let kubelet: Kubelet | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (why: string): Promise<void> => {
@@ -86,7 +84,6 @@ export async function runSupervisor(dir: string): Promise<number> {
       saveState(st);
       await kubelet?.stop();
       await teardownRecorded(st);
-      fwd?.close();
       await api?.close();
       rmSync(dir, { recursive: true, force: true });
       log('lab removed');
@@ -100,10 +97,9 @@ export async function runSupervisor(dir: string): Promise<number> {
   try {
     await buildNetwork(plan, st);
     log('network built', { namespaces: st.namespaces });
-    api = await startApiServer({ host: '127.0.0.1', port: 0, kubeconfigPath: join(dir, 'kubeconfig') });
+    // TCP on 127.0.0.1 for the user's kubectl; the unix socket for the nodes' forwarders.
     const apiSocket = join(dir, 'apiserver.sock');
-    const port = Number(new URL(api.url).port);
-    fwd = await startForwarder({ kind: 'unix', path: apiSocket }, { kind: 'tcp', host: '127.0.0.1', port });
+    api = await startApiServer({ host: '127.0.0.1', port: 0, kubeconfigPath: join(dir, 'kubeconfig'), socketPath: apiSocket });
     st.apiServer = { url: api.url, kubeconfig: api.kubeconfigPath, socket: apiSocket };
     saveState(st);
     for (const n of plan.nodes) api.create('Node', nodeObject(n, plan.options.name), { keepStatus: true });
