@@ -112,9 +112,10 @@ export function renderDelta(prev: NftRuleset, next: NftRuleset): Delta | null {
   out.push(...adds);
   const goneChains = [...prev.chains.values()].filter((c) => !next.chains.has(c.name));
   for (const c of goneChains) out.push(`flush chain ${TABLE_SPEC} ${c.name}`);
+  // Maps go before chains: a map's verdicts hold references to the chains they jump to.
+  for (const s of prev.sets.values()) if (!next.sets.has(s.name)) out.push(`delete ${s.kind} ${TABLE_SPEC} ${s.name}`);
   for (const c of goneChains) out.push(`delete chain ${TABLE_SPEC} ${c.name}`);
   chainsDeleted = goneChains.length;
-  for (const s of prev.sets.values()) if (!next.sets.has(s.name)) out.push(`delete ${s.kind} ${TABLE_SPEC} ${s.name}`);
   return {
     text: out.length > 0 ? `${out.join('\n')}\n` : '',
     chainsAdded,

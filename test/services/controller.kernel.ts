@@ -69,7 +69,7 @@ describe('services/controller: caches to nftables (netns)', function () {
 
     // One endpoint gone: a delta, not a reload.
     endpointslices.upsert(slice('web', 'web-1', [{ ip: '10.244.1.10', node: 'node-a' }], [{ name: 'http', port: 8080 }]));
-    assert.deepEqual(await c.sync('incremental', ctx), { programmed: 1, changed: 2 });
+    assert.deepEqual(await c.sync('incremental', ctx), { programmed: 1, changed: 3 });
     assert.doesNotMatch((await nftListTable('inet', 'podnet', { netns: node.name })) ?? '', /10\.244\.1\.11/);
 
     // eTP Local with a healthCheckNodePort: served while this node has a local endpoint.

@@ -49,7 +49,9 @@ describe('services/nft: rendering', () => {
     const rs = render(scenario('cluster-ip'));
     const svc = chain(rs, 'svc-');
     assert.deepEqual(elements(rs, 'service_ips'), [`10.96.0.10 . tcp . 80 : goto ${svc.name}`]);
-    assert.match(svc.rules.at(-1) ?? '', /^numgen random mod 2 vmap \{ 0 : goto ep-\S+, 1 : goto ep-\S+ \}$/);
+    assert.equal(svc.rules.at(-1), `numgen random mod 2 vmap @lb-${svc.name}`);
+    const eps = [...rs.chains.keys()].filter((n) => n.startsWith('ep-'));
+    assert.deepEqual(elements(rs, `lb-${svc.name}`), eps.map((n, i) => `${i} : goto ${n}`));
     assert.equal(svc.rules[0], 'ip daddr 10.96.0.10 ip saddr != @pod_network jump mark_for_masquerade', 'off-cluster clients are masqueraded');
     const dnats = [...rs.chains.values()].filter((c) => c.name.startsWith('ep-')).map((c) => c.rules.at(-1));
     assert.deepEqual(dnats, ['meta l4proto tcp dnat ip to 10.244.1.10:8080', 'meta l4proto tcp dnat ip to 10.244.2.10:8080']);
@@ -67,7 +69,8 @@ describe('services/nft: rendering', () => {
     assert.deepEqual(elements(rs, 'no_endpoint_services'), ['10.96.0.11 . tcp . 80 : drop']);
     const loc = chain(rs, 'loc-');
     assert.deepEqual(elements(rs, 'service_ips'), [`10.96.0.10 . tcp . 80 : goto ${loc.name}`]);
-    assert.match(loc.rules.join('\n'), /numgen random mod 1 vmap \{ 0 : goto ep-\S+__10\.244\.1\.10\/8080 \}/);
+    assert.deepEqual(loc.rules, [`numgen random mod 1 vmap @lb-${loc.name}`]);
+    assert.match(elements(rs, `lb-${loc.name}`).join(' '), /^0 : goto ep-\S+__10\.244\.1\.10\/8080$/);
   });
 
   it('NodePort: node IPs set and a port map, or fib daddr type local with --nodeport-bindon-all-ip', () => {
@@ -159,12 +162,15 @@ describe('services/nft: delta batches', () => {
     const next = render({ ...input, endpointSlices: [slice('web', 'web-1', [{ ip: '10.244.1.10', node: 'node-a' }], [{ name: 'http', port: 8080 }])] });
     const d = renderDelta(prev, next);
     assert.ok(d !== null);
-    assert.deepEqual([d.chainsAdded, d.chainsChanged, d.chainsDeleted, d.elementsAdded, d.elementsDeleted], [0, 1, 1, 0, 0]);
+    assert.deepEqual([d.chainsAdded, d.chainsChanged, d.chainsDeleted, d.elementsAdded, d.elementsDeleted], [0, 1, 1, 0, 1]);
     const svc = chain(next, 'svc-').name;
     const gone = chain(prev, 'ep-MAH').name;
     assert.equal(d.text, [
       `flush chain inet podnet ${svc}`,
       ...(next.chains.get(svc)?.rules ?? []).map((r) => `add rule inet podnet ${svc} ${r}`),
+      `delete element inet podnet lb-${svc} {`,
+      '\t1',
+      '}',
       `flush chain inet podnet ${gone}`,
       `delete chain inet podnet ${gone}`,
       '',

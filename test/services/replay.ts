@@ -1,7 +1,7 @@
 // A test model of `nft -f` for delta batches: replays the commands the
 // services renderer emits on a ruleset held as data, failing on anything nft
 // would refuse (adding what exists, touching what does not, deleting a chain
-// that still has rules).
+// that still has rules or that a rule or map element still refers to).
 import assert from 'node:assert/strict';
 import type { NftChain, NftRuleset, NftSet } from '../../services/nft.ts';
 
@@ -46,7 +46,12 @@ export function replay(prev: NftRuleset, text: string): NftRuleset {
         }
       }
     } else if ((m = /^delete chain inet podnet (\S+)$/.exec(line))) {
-      assert.equal(chains.get(m[1] ?? '')?.rules.length, 0, `chain ${m[1]} deleted while not empty`);
+      const name = m[1] ?? '';
+      assert.equal(chains.get(name)?.rules.length, 0, `chain ${name} deleted while not empty`);
+      // the kernel refuses (EBUSY) to delete a chain a rule or a map element still jumps to
+      const target = new RegExp(`(?:goto|jump) ${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?:$|[ ,}])`);
+      for (const c of chains.values()) for (const r of c.rules) assert.ok(!target.test(r), `chain ${name} deleted while ${c.name} jumps to it`);
+      for (const s of sets.values()) for (const v of s.elements.values()) assert.ok(!target.test(v), `chain ${name} deleted while ${s.name} refers to it`);
       chains.delete(m[1] ?? '');
     } else if ((m = /^delete (set|map) inet podnet (\S+)$/.exec(line))) {
       assert.ok(sets.delete(m[2] ?? ''), `delete of missing set ${m[2]}`);
