@@ -21,7 +21,7 @@ import { renderIpsetRestore, setEntries, setHash } from '../src/kernel/ipset.ts'
 import type { IpSet } from '../src/kernel/ipset.ts';
 import type { KernelTx, KernelWriter } from '../src/kernel/writer.ts';
 import type { DesiredFirewall, FamilyFirewall } from './compile.ts';
-import { SET_LOCAL_PODS_V4, SET_LOCAL_PODS_V6, ownsChain, ownsSet } from './names.ts';
+import { CHAIN_FORWARD, CHAIN_INPUT, CHAIN_OUTPUT, SET_LOCAL_PODS_V4, SET_LOCAL_PODS_V6, ownsChain, ownsSet } from './names.ts';
 import { planFamilyFromKernel, planFirewall } from './plan.ts';
 
 /** At most this many ipset restore lines per `ipset restore` (a bigger set goes alone). */
@@ -62,6 +62,17 @@ export class FirewallApplyError extends Error {
 }
 
 const LOCAL_SETS = new Set([SET_LOCAL_PODS_V4, SET_LOCAL_PODS_V6]);
+
+const EMPTY: DesiredFirewall = { families: [], contributions: new Map() };
+
+/**
+ * Whether `d` restricts nothing: no set, and the top chains jump nowhere (no
+ * policy selects a local pod, no default deny). Such a state is programmed as
+ * nothing at all, so a node without policies carries no podnet rule.
+ */
+export function enforcesNothing(d: DesiredFirewall): boolean {
+  return d.families.every((f) => f.sets.size === 0 && [CHAIN_INPUT, CHAIN_FORWARD, CHAIN_OUTPUT].every((n) => (f.chains.get(n)?.chain.rules.length ?? 0) === 0));
+}
 
 function emptyFamily(family: IpFamily): FamilyFirewall {
   return { family, chains: new Map(), sets: new Map(), jumps: [] };
@@ -124,6 +135,8 @@ export class FirewallApplier {
   readonly #chainsUnknown = new Set<IpFamily>(ipFamilies);
   /** Whether the sets are not known to match #applied. */
   #setsUnknown = true;
+  /** The kernel is known to hold nothing of ours (after applying a state that enforces nothing). */
+  #kernelEmpty = false;
 
   constructor(writer: KernelWriter) {
     this.#writer = writer;
@@ -139,12 +152,18 @@ export class FirewallApplier {
     return this.#writer.exclusive((tx) => this.#apply(tx, desired, kind));
   }
 
-  async #apply(tx: KernelTx, desired: DesiredFirewall, kind: 'incremental' | 'full'): Promise<ApplyResult> {
-    const prev = this.#applied;
-    if (kind === 'full' || prev === undefined) {
+  async #apply(tx: KernelTx, compiled: DesiredFirewall, kind: 'incremental' | 'full'): Promise<ApplyResult> {
+    const desired = enforcesNothing(compiled) ? EMPTY : compiled;
+    let prev = this.#applied;
+    if (this.#kernelEmpty && kind === 'incremental') {
+      // Known empty: plan from nothing, without reading the kernel.
+      if (desired === EMPTY) return { kind, setsWritten: [], setsChanged: [], setsDestroyed: [], iptables: [], changes: 0, failed: [] };
+      prev = undefined;
+    } else if (kind === 'full' || prev === undefined) {
       for (const f of ipFamilies) this.#chainsUnknown.add(f);
       this.#setsUnknown = true;
     }
+    this.#kernelEmpty = false;
     const failed: string[] = [];
     const fromState = planFirewall(desired, prev);
     const want = allSets(desired);
@@ -251,6 +270,7 @@ export class FirewallApplier {
 
     this.#applied = desired;
     this.#setsUnknown = !setsOk;
+    this.#kernelEmpty = desired === EMPTY && failed.length === 0;
     const written = [...new Set(setsWritten)].sort();
     const setsChanged = written.filter((n) => {
       const w = want.get(n);
@@ -295,6 +315,7 @@ export class FirewallApplier {
         }
       }
       this.#applied = undefined;
+      this.#kernelEmpty = false;
       for (const f of ipFamilies) this.#chainsUnknown.add(f);
       this.#setsUnknown = true;
       if (failed.length > 0) throw new Error(`firewall cleanup: ${failed.join('; ')}`);

@@ -118,7 +118,8 @@ export function createFirewallController(opts: FirewallControllerOptions): Firew
     async stop(): Promise<void> {},
     async cleanup(log: Logger): Promise<void> {
       const r = await applier.cleanup();
-      log.info({ chains: r.chains.length, jumps: r.jumps, sets: r.sets.length }, 'firewall: removed its chains, jumps and ipsets');
+      if (r.chains.length + r.jumps + r.sets.length === 0) log.info('firewall: nothing to clean up (no podnet chain, jump or ipset)');
+      else log.info({ chains: r.chains.length, jumps: r.jumps, sets: r.sets.length }, 'firewall: removed its chains, jumps and ipsets');
     },
     lastDesired: () => desired,
     lastResult: () => result,

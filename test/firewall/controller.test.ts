@@ -116,6 +116,26 @@ describe('firewall/controller: sync applies through the kernel writer', () => {
     assert.deepEqual(c.lastResult()?.setsDestroyed.length, 1);
   });
 
+  it('a node no policy restricts gets nothing: the cold sync only reads, later syncs run nothing, a policy programs', async () => {
+    const k = fakeKernel();
+    const writer = new KernelWriter({ exec: k.exec, flavour: { flavour: 'nft', binaries: { inet: 'iptables-nft', inet6: 'ip6tables-nft' }, why: 't' } });
+    const policies = reader<ReturnType<typeof policy>>([]);
+    const source: FirewallSource = {
+      nodeName: 'node-a',
+      readers: { pods: reader([pod('web', { ip: '10.244.1.10' })]), namespaces: reader([namespace('default')]), networkpolicies: policies, nodes: reader([node], (n) => n.metadata?.name ?? '') },
+    };
+    const c = createFirewallController({ syncPeriodMs: 1000, source, writer });
+    assert.equal((await c.sync('full', ctx))?.changed, 0);
+    assert.deepEqual(k.calls.map((x) => x.cmd), ['ipset', 'iptables-nft-save', 'ip6tables-nft-save'], 'reads only');
+    k.calls.splice(0);
+    await c.sync('incremental', ctx);
+    assert.equal(k.calls.length, 0);
+    policies.items = [policy('deny', 'default', { podSelector: {} })];
+    await c.sync('incremental', ctx);
+    assert.deepEqual(k.calls.map((x) => x.cmd), ['iptables-nft-restore', 'ip6tables-nft-restore'], 'planned from the known-empty kernel, no reads');
+    assert.match(k.calls[0]?.input ?? '', /-I FORWARD 1 -m comment --comment "podnet network policy" -j PODNET-FORWARD/);
+  });
+
   it('records a failed family as unknown: the retry plans it from iptables-save, the other family from state', async () => {
     const k = fakeKernel();
     const writer = new KernelWriter({ exec: k.exec, flavour: { flavour: 'nft', binaries: { inet: 'iptables-nft', inet6: 'ip6tables-nft' }, why: 't' } });
