@@ -24,6 +24,7 @@ import type { ObsServers } from './obs/http.ts';
 import { createLogger } from './obs/log.ts';
 import type { Logger } from './obs/log.ts';
 import { createMetrics } from './obs/metrics.ts';
+import type { Registry } from 'prom-client';
 import { realClock } from './runtime/clock.ts';
 import type { Controller } from './runtime/controller.ts';
 import { Supervisor } from './runtime/supervisor.ts';
@@ -44,7 +45,7 @@ export function cacheKinds(cfg: Config): ResourceName[] {
   return [...new Set(kinds)];
 }
 
-export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: R) => Reader<ResourceTypes[R]>): Controller[] {
+export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: R) => Reader<ResourceTypes[R]>, registry?: Registry): Controller[] {
   const out: Controller[] = [];
   if (cfg.runRouter) {
     out.push(
@@ -64,7 +65,19 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
       }),
     );
   }
-  if (cfg.runFirewall) out.push(createFirewallController({ syncPeriodMs: cfg.iptablesSyncPeriod }));
+  if (cfg.runFirewall) {
+    out.push(
+      createFirewallController({
+        syncPeriodMs: cfg.iptablesSyncPeriod,
+        ...(registry !== undefined ? { registry } : {}),
+        source: {
+          nodeName: cfg.nodeName,
+          readers: { pods: read('pods'), namespaces: read('namespaces'), networkpolicies: read('networkpolicies'), nodes: read('nodes') },
+          options: { defaultDeny: cfg.netpolDefaultDeny, nflogGroup: cfg.netpolNflogGroup },
+        },
+      }),
+    );
+  }
   if (cfg.runServiceProxy) {
     out.push(
       createServicesController({
@@ -104,7 +117,7 @@ export async function startAgent(cfg: Config, log: Logger, transport?: Transport
   const kinds = cacheKinds(cfg);
   const tr = transport ?? new KubeTransport(loadKubeConfig({ kubeconfig: cfg.kubeconfig, master: cfg.master }));
   const caches = new Caches(kinds, tr, { clock, log: log.child({ component: 'k8s' }), metrics });
-  const controllers = buildControllers(cfg, (r) => caches.reader(r));
+  const controllers = buildControllers(cfg, (r) => caches.reader(r), metrics.registry);
   const supervisor = new Supervisor(controllers, {
     clock,
     log,
