@@ -90,7 +90,7 @@ async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabI
     await labUp(o, notice);
   } catch (err) {
     if (!(err instanceof LabUpError)) throw err;
-    io.err(`podnet lab: lab up failed: ${err.message}\n(\`podnet lab down --name ${o.name}\` removes what was built)\n`);
+    io.err(err.refused ? `podnet lab: ${err.message}\n` : `podnet lab: lab up failed: ${err.message}\n(\`podnet lab down --name ${o.name}\` removes what was built)\n`);
     return 1;
   }
   // The agents and their BGP sessions come up after the pods: give them a

@@ -21,7 +21,8 @@ export interface PodRoute {
 
 export interface LabStatus {
   readonly name: string;
-  readonly phase: LabPhase | 'down';
+  /** 'crashed': the state says it runs but the supervisor (API server, kubelet) is gone; `lab down` cleans up. */
+  readonly phase: LabPhase | 'down' | 'crashed';
   readonly error?: string;
   readonly supervisor: { readonly pid: number; readonly alive: boolean } | null;
   readonly apiServer: { readonly url: string; readonly kubeconfig: string; readonly reachable: boolean } | null;
@@ -105,11 +106,12 @@ export async function labStatus(stateRoot: string, name: string): Promise<LabSta
       return { name: n.name, netns: n.netns, ipv4: n.ipv4, podCidrs: n.podCidrs, routes: await podRoutes(n.netns, others), agent: { pid: p?.pid ?? null, alive, ...h } };
     }),
   );
+  const supAlive = st.supervisor !== undefined && procAlive(st.supervisor);
   return {
     name,
-    phase: st.phase,
+    phase: !supAlive && st.phase !== 'failed' ? 'crashed' : st.phase,
     ...(st.error !== undefined ? { error: st.error } : {}),
-    supervisor: st.supervisor === undefined ? null : { pid: st.supervisor.pid, alive: procAlive(st.supervisor) },
+    supervisor: st.supervisor === undefined ? null : { pid: st.supervisor.pid, alive: supAlive },
     apiServer: st.apiServer === undefined ? null : { url: st.apiServer.url, kubeconfig: st.apiServer.kubeconfig, reachable: await reachable(st.apiServer.url) },
     tor: { kind: st.tor.kind, netns: st.tor.netns, asn: st.tor.asn, sessions, routes: torRoutes, ...(torError !== undefined ? { error: torError } : {}) },
     nodes,
@@ -126,7 +128,8 @@ function table(rows: readonly (readonly string[])[]): string {
 export function renderStatus(s: LabStatus): string {
   if (s.phase === 'down') return `lab ${s.name}: down (no state)\n`;
   const out: string[] = [];
-  out.push(`lab ${s.name}: ${s.phase}${s.error !== undefined ? ` (${s.error})` : ''}; supervisor pid ${s.supervisor?.pid ?? '-'} ${s.supervisor?.alive === true ? 'running' : 'NOT running'}`);
+  const hint = s.phase === 'crashed' ? ' — run `podnet lab down` to clean up' : '';
+  out.push(`lab ${s.name}: ${s.phase}${s.error !== undefined ? ` (${s.error})` : ''}${hint}; supervisor pid ${s.supervisor?.pid ?? '-'} ${s.supervisor?.alive === true ? 'running' : 'NOT running'}`);
   if (s.apiServer !== null) out.push(`api server: ${s.apiServer.url} ${s.apiServer.reachable ? 'reachable' : 'UNREACHABLE'}; export KUBECONFIG=${s.apiServer.kubeconfig}`);
   out.push('', 'NODES');
   out.push(table([['NAME', 'NETNS', 'ADDRESS', 'POD CIDRS', 'PODNETD', 'HEALTH'], ...s.nodes.map((n) => [n.name, n.netns, n.ipv4, n.podCidrs.join(','), n.agent.alive ? `pid ${n.agent.pid ?? '-'}` : 'down', `${n.agent.healthy === null ? '?' : n.agent.healthy ? 'healthy' : 'unhealthy'}: ${n.agent.detail}`])]));

@@ -15,6 +15,12 @@ import type { LabOptions } from './topology.ts';
 
 export class LabUpError extends Error {
   override readonly name = 'LabUpError';
+  /** True when nothing was built (the lab was up already). */
+  readonly refused: boolean;
+  constructor(message: string, refused = false) {
+    super(message);
+    this.refused = refused;
+  }
 }
 
 /** Prepares the state directory of a new lab; throws LabUpError when that lab is up already. Returns the state dir. */
@@ -22,7 +28,7 @@ export async function prepareLab(o: LabOptions, notice: (s: string) => void = ()
   const plan = planLab(o);
   const old = loadState(plan.dir);
   if (old?.supervisor !== undefined && procAlive(old.supervisor)) {
-    throw new LabUpError(`lab "${o.name}" is already up (supervisor pid ${old.supervisor.pid}); run \`podnet lab down --name ${o.name}\` first`);
+    throw new LabUpError(`lab "${o.name}" is already up (supervisor pid ${old.supervisor.pid}); run \`podnet lab down --name ${o.name}\` first`, true);
   }
   if (old !== undefined || existsSync(plan.dir)) {
     notice(`removing the leftovers of an earlier lab "${o.name}"`);

@@ -187,6 +187,9 @@ describe('podnet lab (e2e)', function () {
     assert.ok(procs.length >= 7, 'supervisor, 2 forwarders, bird, 2 podnetd, pod servers');
     process.kill(st.supervisor.pid, 'SIGKILL');
     await waitFor('supervisor dead', () => st.supervisor !== undefined && !procAlive(st.supervisor));
+    const crashed = await lab(['status', '--name', name, '-j'], { allowFail: true });
+    assert.equal(crashed.code, 1);
+    assert.equal((JSON.parse(crashed.stdout) as LabStatus).phase, 'crashed');
     const down = await lab(['down', '--name', name]);
     assert.match(down.stdout, /deleted \d+ namespaces/);
     await assertGone(name, procs);
