@@ -166,9 +166,9 @@ function staticPart(b: Builder, model: ServicesModel): void {
 /**
  * The rules picking one of `backends` (affinity first), after optional leading
  * rules. The random pick goes through a named map per chain, not an anonymous
- * one: the kernel finds a named set by name, while each anonymous set of a
- * batch is looked up by id along the whole transaction, which made a 10,000
- * service load 10x slower (bench/services-nft.ts).
+ * one: with anonymous maps a 10,000-service load took 4-8x longer in the
+ * kernel (bench/services-nft.ts; likely the by-id lookup of each anonymous
+ * set along the transaction, not profiled).
  */
 function balancer(b: Builder, p: ServicePort, chain: string, backends: readonly Backend[], head: readonly string[]): string[] {
   const rules = [...head];
