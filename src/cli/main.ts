@@ -21,6 +21,7 @@ Commands:
   global                          the speaker: AS, router id, listeners
   global rib [PREFIX|ADDRESS]     the Loc-RIB (-a ipv4|ipv6), best path marked *> with its reason
   bgpd --config FILE              run the BGP speaker alone (see podnet bgpd --help)
+  lab up|status|check|exec|down   the virtual cluster in network namespaces (see podnet lab --help)
 
 Options:
   --socket PATH   management socket of the agent (default ${defaultSocket})
