@@ -66,6 +66,7 @@ describe('services/controller: caches to nftables (netns)', function () {
     const repaired = await c.sync('full', ctx);
     assert.ok((repaired?.changed ?? 0) > 0);
     assert.equal(await nftListTable('inet', 'podnet', { netns: node.name }), listing);
+    assert.deepEqual(await c.sync('full', ctx), { programmed: 1, changed: 0 }, 'a full sync without drift writes nothing');
 
     // One endpoint gone: a delta, not a reload.
     endpointslices.upsert(slice('web', 'web-1', [{ ip: '10.244.1.10', node: 'node-a' }], [{ name: 'http', port: 8080 }]));
