@@ -195,16 +195,20 @@ describe('podnet lab (e2e)', function () {
     await assertGone(name, procs);
   });
 
-  it('labUp() with an FRR ToR, then `lab down` of the running lab stops it cleanly', async function () {
+  it('labUp() with an FRR ToR and two subnets, then `lab down` of the running lab stops it cleanly', async function () {
     const small = `e${randomBytes(2).toString('hex')}`;
     try {
-      const up = await labUp({ ...defaultOptions, name: small, nodes: 1, tor: 'frr', podsPerNode: 1, stateRoot });
+      const up = await labUp({ ...defaultOptions, name: small, nodes: 2, subnets: 2, tor: 'frr', podsPerNode: 1, stateRoot });
       assert.equal(up.phase, 'ready');
       const st = loadState(join(stateRoot, small));
       assert.equal(st?.phase, 'ready');
       const s = JSON.parse((await lab(['status', '--name', small, '-j'])).stdout) as LabStatus;
       assert.equal(s.tor.kind, 'frr');
-      assert.deepEqual(s.tor.sessions.map((x) => [x.name, x.neighbor]), [['node1', '198.18.1.2']]);
+      assert.deepEqual(s.tor.sessions.map((x) => [x.name, x.neighbor]), [['node1', '198.18.1.2'], ['node2', '198.18.2.3']]);
+      // the subnets meet only in the ToR: node1 reaches node2's underlay address through it
+      const via = await runIn(`pl-${small}-node1`, 'ip', ['route', 'get', '198.18.2.3']);
+      assert.match(via.stdout, /via 198\.18\.1\.1 dev eth0/);
+      await runIn(`pl-${small}-node1`, 'ping', ['-c', '1', '-W', '2', '198.18.2.3']);
       const procs = allProcs(st);
       assert.deepEqual(procs.map((p) => p.name).filter((n) => n.startsWith('tor:')), ['tor:zebra', 'tor:bgpd']);
       await lab(['down', '--name', small]);
