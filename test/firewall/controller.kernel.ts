@@ -187,6 +187,20 @@ describe('firewall controller in a node namespace (real kernel)', function () {
     assert.equal(await ownedState(node), before);
   });
 
+  it('drift: an incremental sync trusts its record; a full sync repairs a flushed chain, emptied sets, a stray chain and a leftover set', async () => {
+    const before = await ownedState(node);
+    const webIn = podChain('default', 'b', 'ingress', 'inet');
+    const sets = (await node.exec('ipset', ['list', '-n'])).stdout.split('\n').filter((n) => n.startsWith('PODNET-P-'));
+    await node.exec('sh', ['-ec', [`iptables -F ${webIn}`, ...sets.map((n) => `ipset flush ${n}`), 'iptables -N PODNET-NPI-0000000000000000', 'ipset create PODNET-TMP-0123456789ABCDEF hash:ip'].join('; ')]);
+    assert.equal(await connect(pc, 'tcp', B, 8080), 'ok', 'the drift opened web');
+    assert.equal((await child!.sync('incremental', state())).changes, 0, 'incremental syncs do not read the kernel');
+    const r = await child!.sync('full', state());
+    assert.deepEqual(r.iptables.map((b) => ({ family: b.family, written: b.written, removed: b.removed })), [{ family: 'inet', written: [webIn], removed: ['PODNET-NPI-0000000000000000'] }]);
+    assert.deepEqual(r.setsDestroyed, ['PODNET-TMP-0123456789ABCDEF']);
+    assert.equal(await ownedState(node), before);
+    assert.equal(await connect(pc, 'tcp', B, 8080), 'refused', 'repaired');
+  });
+
   it('a label change applied incrementally rewrites only the affected set and chains; untouched chains keep their counters', async () => {
     const webIn = podChain('default', 'b', 'ingress', 'inet');
     assert.equal(await connect(pc, 'tcp', B, 8080), 'refused');
