@@ -192,14 +192,13 @@ function servicePort(b: Builder, model: ServicesModel, p: ServicePort): void {
   const clusterIp = p.frontends.find((x) => x.kind === 'clusterIP');
   const hasSvc = p.clusterBackends.length > 0;
   const hasLoc = p.localBackends.length > 0;
-  if (hasSvc) {
-    // Off-cluster clients of a ClusterIP are masqueraded so replies come back through this node.
-    const head = masqAll.length > 0 || clusterIp === undefined || !podNet
-      ? masqAll
-      : [`${ip(f)} daddr ${'ip' in clusterIp ? clusterIp.ip : ''} ${ip(f)} saddr != @pod_network${sfx(f)} jump mark_for_masquerade`];
-    b.chain(names.svc, balancer(b, p, names.svc, p.clusterBackends, head));
-  }
-  if (hasLoc) b.chain(names.loc, balancer(b, p, names.loc, p.localBackends, masqAll));
+  // Off-cluster clients of a ClusterIP are masqueraded so replies come back through
+  // this node; the rule sits in the chain ClusterIP traffic goes to (svc, or loc with iTP Local).
+  const offCluster = masqAll.length > 0 || clusterIp === undefined || !podNet
+    ? masqAll
+    : [`${ip(f)} daddr ${'ip' in clusterIp ? clusterIp.ip : ''} ${ip(f)} saddr != @pod_network${sfx(f)} jump mark_for_masquerade`];
+  if (hasSvc) b.chain(names.svc, balancer(b, p, names.svc, p.clusterBackends, p.internalPolicy === 'Cluster' ? offCluster : masqAll));
+  if (hasLoc) b.chain(names.loc, balancer(b, p, names.loc, p.localBackends, p.internalPolicy === 'Local' ? offCluster : masqAll));
   const endpoints = new Map<string, Backend>();
   for (const be of [...p.clusterBackends, ...p.localBackends]) endpoints.set(endpointChainName(p, be), be);
   for (const [name, be] of endpoints) {

@@ -69,7 +69,10 @@ describe('services/nft: rendering', () => {
     assert.deepEqual(elements(rs, 'no_endpoint_services'), ['10.96.0.11 . tcp . 80 : drop']);
     const loc = chain(rs, 'loc-');
     assert.deepEqual(elements(rs, 'service_ips'), [`10.96.0.10 . tcp . 80 : goto ${loc.name}`]);
-    assert.deepEqual(loc.rules, [`numgen random mod 1 vmap @lb-${loc.name}`]);
+    assert.deepEqual(loc.rules, [
+      'ip daddr 10.96.0.10 ip saddr != @pod_network jump mark_for_masquerade',
+      `numgen random mod 1 vmap @lb-${loc.name}`,
+    ], 'iTP Local: off-cluster clients of the ClusterIP are masqueraded in the local chain');
     assert.match(elements(rs, `lb-${loc.name}`).join(' '), /^0 : goto ep-\S+__10\.244\.1\.10\/8080$/);
   });
 
