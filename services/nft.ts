@@ -52,10 +52,20 @@ function hash(s: string): string {
   return out;
 }
 
+/** Names are pure functions of their identity: remembered, since hashing was a quarter of a render. */
+const nameMemo = new Map<string, string>();
+const NAME_MEMO_MAX = 1_000_000;
+
 /** nft identifiers: letters, digits and `/ - _ .`; the hash keeps names unique after truncation. */
 function chainName(prefix: string, identity: string, readable: string): string {
+  const key = `${prefix}\u0000${identity}\u0000${readable}`;
+  const known = nameMemo.get(key);
+  if (known !== undefined) return known;
   const clean = readable.replace(/:/g, '-').replace(/[^A-Za-z0-9/_.-]/g, '_');
-  return `${prefix}-${hash(identity)}-${clean}`.slice(0, MAX_NAME);
+  const name = `${prefix}-${hash(identity)}-${clean}`.slice(0, MAX_NAME);
+  if (nameMemo.size >= NAME_MEMO_MAX) nameMemo.clear();
+  nameMemo.set(key, name);
+  return name;
 }
 
 export interface PortNames {
