@@ -6,12 +6,13 @@
 // and reports status.podIP/podIPs and phase Running. A deleted Pod (or one with
 // a deletionTimestamp) gets CNI DEL and its namespace removed. Level-triggered:
 // each event only queues the pod's key; one worker reconciles keys in order.
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiServer, KubeObject } from './apiserver/index.ts';
 import { cniAdd, cniDel, loopbackConf, resultIps } from './cni.ts';
 import type { ConfList } from './cni.ts';
-import { addNamespace, deleteNamespace, spawnDetached, stopProc, waitFor } from './netns.ts';
+import { addNamespace, deleteNamespace, procAlive, spawnDetached, stopProc, waitFor } from './netns.ts';
+import type { ProcRecord } from './netns.ts';
 import { saveState } from './state.ts';
 import type { LabState, PodRecord } from './state.ts';
 import { podNetnsName } from './topology.ts';
@@ -84,6 +85,9 @@ export class Kubelet {
   #cancel: (() => void) | undefined;
   #working: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
+  /** Consecutive failures per pod key, and the timer of its next retry (1 s doubling to 30 s). */
+  readonly #failures = new Map<string, number>();
+  readonly #retries = new Map<string, NodeJS.Timeout>();
   #stopped = false;
 
   constructor(d: KubeletDeps) {
@@ -106,6 +110,8 @@ export class Kubelet {
     this.#stopped = true;
     this.#cancel?.();
     this.#queue.clear();
+    for (const t of this.#retries.values()) clearTimeout(t);
+    this.#retries.clear();
     await this.#working;
   }
 
@@ -131,9 +137,20 @@ export class Kubelet {
       this.#queue.delete(key);
       try {
         await this.#reconcile(key);
+        this.#failures.delete(key);
       } catch (err) {
-        this.#d.log('pod reconcile failed', { pod: key, err: err instanceof Error ? err.message : String(err) });
+        const n = (this.#failures.get(key) ?? 0) + 1;
+        this.#failures.set(key, n);
+        const delay = Math.min(30_000, 1000 * 2 ** (n - 1));
+        this.#d.log('pod reconcile failed', { pod: key, attempt: n, retryInMs: delay, err: err instanceof Error ? err.message : String(err) });
         this.#markFailed(key, err instanceof Error ? err.message : String(err));
+        clearTimeout(this.#retries.get(key));
+        const t = setTimeout(() => {
+          this.#retries.delete(key);
+          this.#enqueue(key);
+        }, delay);
+        t.unref();
+        this.#retries.set(key, t);
       }
     }
   }
@@ -183,33 +200,42 @@ export class Kubelet {
     const containerId = containerIdOf(v);
     let netns = node.netns;
     let ips: string[] = node.ipv6 !== undefined ? [node.ipv4, node.ipv6] : [node.ipv4];
+    let server: ProcRecord | undefined;
     if (!v.hostNetwork) {
       netns = podNetnsName(st.prefix, v.namespace, v.name);
       await deleteNamespace(netns); // a leftover of a crash
       if (!st.namespaces.includes(netns)) st.namespaces.push(netns);
       saveState(st);
-      await addNamespace(netns);
-      const call = { nodeNetns: node.netns, containerId, podNetnsPath: `/var/run/netns/${netns}` };
-      await cniAdd(loopbackConf, { ...call, ifname: 'lo' });
-      ips = resultIps(await cniAdd(this.#confList(node), { ...call, ifname: 'eth0' }));
-      if (ips.length === 0) throw new Error('the CNI plugin returned no IP');
     }
-    let server;
-    if (v.ports.length > 0) {
-      const podDir = join(st.dir, 'pods');
-      const base = join(podDir, `${v.namespace}_${v.name}`);
-      const ready = `${base}.ready`;
-      rmSync(ready, { force: true });
-      const byProto = (p: string): string => v.ports.filter((x) => x.protocol === p).map((x) => String(x.port)).join(',');
-      const script = join(import.meta.dirname, 'podserver.ts');
-      server = spawnDetached(`pod:${v.namespace}/${v.name}`, netns, process.execPath, [script, '--name', v.name, '--ready', ready, '--tcp', byProto('TCP'), '--udp', byProto('UDP'), '--sctp', byProto('SCTP')], `${base}.log`);
-      await waitFor(`pod ${v.name}'s port server`, () => {
-        try {
-          return readFileSync(ready, 'utf8') !== '';
-        } catch {
-          return false;
+    try {
+      if (!v.hostNetwork) {
+        await addNamespace(netns);
+        const call = { nodeNetns: node.netns, containerId, podNetnsPath: `/var/run/netns/${netns}` };
+        await cniAdd(loopbackConf, { ...call, ifname: 'lo' });
+        ips = resultIps(await cniAdd(this.#confList(node), { ...call, ifname: 'eth0' }));
+        if (ips.length === 0) throw new Error('the CNI plugin returned no IP');
+      }
+      if (v.ports.length > 0) {
+        const base = join(st.dir, 'pods', `${v.namespace}_${v.name}`);
+        const ready = `${base}.ready`;
+        rmSync(ready, { force: true });
+        const byProto = (p: string): string => v.ports.filter((x) => x.protocol === p).map((x) => String(x.port)).join(',');
+        const script = join(import.meta.dirname, 'podserver.ts');
+        server = spawnDetached(`pod:${v.namespace}/${v.name}`, netns, process.execPath, [script, '--name', v.name, '--ready', ready, '--tcp', byProto('TCP'), '--udp', byProto('UDP'), '--sctp', byProto('SCTP')], `${base}.log`);
+        const srv = server;
+        const outcome = await waitFor(`pod ${v.name}'s port server`, () => {
+          if (existsSync(ready) && readFileSync(ready, 'utf8') !== '') return 'ready';
+          return procAlive(srv) ? undefined : 'exited';
+        }, { timeoutMs: 15_000, intervalMs: 50 });
+        if (outcome === 'exited') {
+          const tail = readFileSync(srv.log, 'utf8').trim().split('\n').filter((l) => /Error|error/.test(l)).slice(-1)[0] ?? 'see its log';
+          throw new Error(`the pod's port server exited: ${tail.trim()}`);
         }
-      }, { timeoutMs: 15_000, intervalMs: 50 });
+      }
+    } catch (err) {
+      // Undo the half-built pod (CNI DEL frees the lease) before reporting the failure.
+      await this.#teardown({ namespace: v.namespace, name: v.name, node: node.name, netns: v.hostNetwork ? '' : netns, containerId, ips: [], ports: v.ports, ...(server !== undefined ? { server } : {}) });
+      throw err;
     }
     const rec: PodRecord = { namespace: v.namespace, name: v.name, node: node.name, netns: v.hostNetwork ? '' : netns, containerId, ips, ports: v.ports, ...(server !== undefined ? { server } : {}) };
     st.pods.push(rec);
@@ -252,7 +278,10 @@ export class Kubelet {
   #markFailed(key: string, why: string): void {
     const [ns = '', name = ''] = key.split('/');
     try {
-      if (this.#d.api.get('Pod', name, ns) !== undefined) {
+      const cur = this.#d.api.get('Pod', name, ns);
+      const status = obj(cur?.['status']);
+      // Written only when it changes: our own MODIFIED event must not become a retry loop.
+      if (cur !== undefined && (status['reason'] !== 'NetworkSetupFailed' || status['message'] !== why)) {
         this.#d.api.updateStatus('Pod', { metadata: { name, namespace: ns }, status: { phase: 'Pending', reason: 'NetworkSetupFailed', message: why } });
       }
     } catch {

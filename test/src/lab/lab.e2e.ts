@@ -147,6 +147,31 @@ describe('podnet lab (e2e)', function () {
     assert.equal(tcp.stdout, 'web-node1-1\n');
   });
 
+  it('reports a pod it cannot start as Pending (NetworkSetupFailed) and undoes its wiring', async function () {
+    const leases = join(dir, 'nodes', 'node1', 'ipam', 'podnet');
+    const before = readdirSync(leases).sort();
+    // two containers declaring the same TCP port: the port server cannot bind the second
+    const bad = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'clash' }, spec: { nodeName: 'node1', containers: [{ name: 'a', image: 'x', ports: [{ containerPort: 7100 }] }, { name: 'b', image: 'x', ports: [{ containerPort: 7100 }] }] } };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(bad));
+    try {
+      const st = await waitFor('clash NetworkSetupFailed', async () => {
+        const j = JSON.parse((await kubectl(['get', 'pod', 'clash', '-o', 'json'])).stdout) as { status: { phase?: string; reason?: string; message?: string } };
+        return j.status.reason === 'NetworkSetupFailed' ? j.status : undefined;
+      }, { timeoutMs: 15_000 });
+      assert.equal(st.phase, 'Pending');
+      assert.match(st.message ?? '', /port server exited.*EADDRINUSE/);
+      assert.equal(podRecord('clash'), undefined);
+    } finally {
+      await kubectl(['delete', 'pod', 'clash']);
+    }
+    // A deleted pod the kubelet never ran gets no teardown: only the undo after
+    // each failed attempt can have removed its namespace and lease.
+    await waitFor('clash leaves nothing behind', async () => {
+      const ns = (await listNamespaces()).some((n) => n.startsWith(`pl-${name}-p-clash-`));
+      return !ns && JSON.stringify(readdirSync(leases).sort()) === JSON.stringify(before);
+    }, { timeoutMs: 10_000 });
+  });
+
   it('prints `lab status -j` with nodes, podnetd, ToR sessions and pods', async function () {
     const s = JSON.parse((await lab(['status', '--name', name, '-j'])).stdout) as LabStatus;
     assert.equal(s.phase, 'ready');
