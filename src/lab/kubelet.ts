@@ -5,7 +5,8 @@
 // starts the pod's port server (podserver.ts) for its declared containerPorts,
 // and reports status.podIP/podIPs and phase Running. A deleted Pod (or one with
 // a deletionTimestamp) gets CNI DEL and its namespace removed. Level-triggered:
-// each event only queues the pod's key; one worker reconciles keys in order.
+// each event only queues the pod's key; a few workers reconcile keys, never
+// one key twice at once; a failed pod is retried with backoff.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiServer, KubeObject } from './apiserver/index.ts';
@@ -78,13 +79,17 @@ export interface KubeletDeps {
   readonly log: LabLog;
 }
 
+/** Pods wired at once: CNI and the port servers' start are mostly waiting on processes. */
+const WORKERS = 3;
+
 export class Kubelet {
   readonly #d: KubeletDeps;
   readonly #nodes: Map<string, NodePlan>;
   readonly #queue = new Set<string>();
   #cancel: (() => void) | undefined;
-  #working: Promise<void> | undefined;
-  #idleWaiters: (() => void)[] = [];
+  /** Running workers (at most WORKERS) and the pod keys they hold. */
+  readonly #workers = new Set<Promise<void>>();
+  readonly #inFlight = new Set<string>();
   /** Consecutive failures per pod key, and the timer of its next retry (1 s doubling to 30 s). */
   readonly #failures = new Map<string, number>();
   readonly #retries = new Map<string, NodeJS.Timeout>();
@@ -105,54 +110,59 @@ export class Kubelet {
     for (const p of this.#d.state.pods) this.#enqueue(`${p.namespace}/${p.name}`);
   }
 
-  /** Stops watching and waits for the pod in progress. */
+  /** Stops watching and waits for the pods in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancel?.();
     this.#queue.clear();
     for (const t of this.#retries.values()) clearTimeout(t);
     this.#retries.clear();
-    await this.#working;
-  }
-
-  /** Resolves once the queue is empty. */
-  idle(): Promise<void> {
-    if (this.#working === undefined && this.#queue.size === 0) return Promise.resolve();
-    return new Promise((r) => this.#idleWaiters.push(r));
+    await Promise.all(this.#workers);
   }
 
   #enqueue(key: string): void {
     if (this.#stopped) return;
     this.#queue.add(key);
-    this.#working ??= this.#drain().finally(() => {
-      this.#working = undefined;
-      for (const w of this.#idleWaiters.splice(0)) w();
-    });
+    while (this.#workers.size < WORKERS && this.#next() !== undefined) {
+      const w: Promise<void> = this.#work().finally(() => this.#workers.delete(w));
+      this.#workers.add(w);
+    }
   }
 
-  async #drain(): Promise<void> {
-    for (;;) {
-      const key = this.#queue.values().next().value;
-      if (key === undefined || this.#stopped) return;
+  /** The first queued key not being worked on (a pod is never reconciled twice at once). */
+  #next(): string | undefined {
+    for (const k of this.#queue) if (!this.#inFlight.has(k)) return k;
+    return undefined;
+  }
+
+  async #work(): Promise<void> {
+    for (let key = this.#next(); key !== undefined && !this.#stopped; key = this.#next()) {
       this.#queue.delete(key);
+      this.#inFlight.add(key);
       try {
         await this.#reconcile(key);
         this.#failures.delete(key);
       } catch (err) {
-        const n = (this.#failures.get(key) ?? 0) + 1;
-        this.#failures.set(key, n);
-        const delay = Math.min(30_000, 1000 * 2 ** (n - 1));
-        this.#d.log('pod reconcile failed', { pod: key, attempt: n, retryInMs: delay, err: err instanceof Error ? err.message : String(err) });
-        this.#markFailed(key, err instanceof Error ? err.message : String(err));
-        clearTimeout(this.#retries.get(key));
-        const t = setTimeout(() => {
-          this.#retries.delete(key);
-          this.#enqueue(key);
-        }, delay);
-        t.unref();
-        this.#retries.set(key, t);
+        this.#retryLater(key, err instanceof Error ? err.message : String(err));
+      } finally {
+        this.#inFlight.delete(key);
       }
     }
+  }
+
+  #retryLater(key: string, why: string): void {
+    const n = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, n);
+    const delay = Math.min(30_000, 1000 * 2 ** (n - 1));
+    this.#d.log('pod reconcile failed', { pod: key, attempt: n, retryInMs: delay, err: why });
+    this.#markFailed(key, why);
+    clearTimeout(this.#retries.get(key));
+    const t = setTimeout(() => {
+      this.#retries.delete(key);
+      this.#enqueue(key);
+    }, delay);
+    t.unref();
+    this.#retries.set(key, t);
   }
 
   #record(key: string): PodRecord | undefined {
