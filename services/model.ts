@@ -30,6 +30,8 @@ export interface ModelOptions {
   readonly loadBalancerIpRanges: readonly string[];
   /** --service-node-port-range (inclusive); NodePorts outside it are ignored. */
   readonly nodePortRange: readonly [number, number];
+  /** --service-cluster-ip-range: unallocated addresses in it are dropped, other ports of ClusterIPs rejected; no externalIP may lie in it. */
+  readonly serviceClusterIpRanges: readonly string[];
 }
 
 export const defaultModelOptions: ModelOptions = {
@@ -40,6 +42,7 @@ export const defaultModelOptions: ModelOptions = {
   externalIpRanges: [],
   loadBalancerIpRanges: [],
   nodePortRange: [30000, 32767],
+  serviceClusterIpRanges: [],
 };
 
 export interface ModelInput {
@@ -105,6 +108,8 @@ export interface ServicesModel {
   readonly nodeIps: { readonly 4: readonly string[]; readonly 6: readonly string[] };
   readonly nodePortsOnAllIps: boolean;
   readonly podNetwork: { readonly 4: readonly string[]; readonly 6: readonly string[] };
+  /** --service-cluster-ip-range per family. */
+  readonly serviceCidrs: { readonly 4: readonly string[]; readonly 6: readonly string[] };
   /** Sorted by id. */
   readonly ports: readonly ServicePort[];
   /** Services, ports or addresses left out, and why. */
@@ -161,6 +166,8 @@ export function buildModel(input: ModelInput): ServicesModel {
   const skipped: Skipped[] = [];
   const nodeIps = { 4: input.nodeIps.filter((ip) => familyOf(ip) === 4).sort(cmp), 6: input.nodeIps.filter((ip) => familyOf(ip) === 6).sort(cmp) };
   const podNetwork = { 4: input.podNetwork.filter((c) => cidrFamily(c) === 4).sort(cmp), 6: input.podNetwork.filter((c) => cidrFamily(c) === 6).sort(cmp) };
+  const serviceCidrs = { 4: o.serviceClusterIpRanges.filter((c) => cidrFamily(c) === 4).sort(cmp), 6: o.serviceClusterIpRanges.filter((c) => cidrFamily(c) === 6).sort(cmp) };
+  const inServiceRange = cidrMatcher(o.serviceClusterIpRanges);
   const inExternalRange = cidrMatcher(o.externalIpRanges);
   const inLbRange = cidrMatcher(o.loadBalancerIpRanges);
   const slicesByService = new Map<string, V1EndpointSlice[]>();
@@ -188,6 +195,7 @@ export function buildModel(input: ModelInput): ServicesModel {
     const clusterIps = spec.clusterIPs ?? (spec.clusterIP !== undefined && spec.clusterIP !== '' ? [spec.clusterIP] : []);
     const external = [...(spec.externalIPs ?? [])].filter((ip) => {
       if (familyOf(ip) === undefined) skipped.push({ service: key, reason: `externalIP ${ip}: not an IP` });
+      else if (inServiceRange(ip)) skipped.push({ service: key, reason: `externalIP ${ip}: inside --service-cluster-ip-range` });
       else if (o.strictExternalIpValidation && !inExternalRange(ip)) skipped.push({ service: key, reason: `externalIP ${ip}: outside --service-external-ip-range` });
       else return true;
       return false;
@@ -270,7 +278,7 @@ export function buildModel(input: ModelInput): ServicesModel {
   }
   ports.sort((a, b) => cmp(a.id, b.id));
   skipped.sort((a, b) => cmp(a.service, b.service) || cmp(a.reason, b.reason));
-  return { nodeIps, nodePortsOnAllIps: o.nodePortBindOnAllIp, podNetwork, ports, skipped };
+  return { nodeIps, nodePortsOnAllIps: o.nodePortBindOnAllIp, podNetwork, serviceCidrs, ports, skipped };
 }
 
 /** One VIP:port (or NodePort) with the backends its traffic goes to. */

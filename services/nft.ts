@@ -143,6 +143,7 @@ function staticPart(b: Builder, model: ServicesModel): void {
     b.set(`no_endpoint_nodeports${sfx(f)}`, 'map', 'type inet_proto . inet_service : verdict;');
     b.set(`nodeport_ips${sfx(f)}`, 'set', `type ${addrType(f)};`);
     b.set(`pod_network${sfx(f)}`, 'set', `type ${addrType(f)}; flags interval;`);
+    b.set(`cluster_ips${sfx(f)}`, 'set', `type ${addrType(f)};`);
     for (const a of model.nodeIps[f]) if (!model.nodePortsOnAllIps) b.element(`nodeport_ips${sfx(f)}`, a);
     for (const c of model.podNetwork[f]) b.element(`pod_network${sfx(f)}`, c);
   }
@@ -162,8 +163,12 @@ function staticPart(b: Builder, model: ServicesModel): void {
   // Before DNAT: loadBalancerSourceRanges see the LB IP.
   b.chain('filter_prerouting', ['ct state new jump firewall_check'], 'type filter hook prerouting priority -110; policy accept;');
   // After DNAT: what still goes to a service address found no endpoint.
-  b.chain('filter_prerouting_post_dnat', ['ct state new jump endpoints_check'], 'type filter hook prerouting priority -90; policy accept;');
-  b.chain('filter_output_post_dnat', ['ct state new jump endpoints_check'], 'type filter hook output priority -90; policy accept;');
+  const postDnat = ['ct state new jump endpoints_check', 'ct state new jump cluster_ips_check'];
+  b.chain('filter_prerouting_post_dnat', postDnat, 'type filter hook prerouting priority -90; policy accept;');
+  b.chain('filter_output_post_dnat', postDnat, 'type filter hook output priority -90; policy accept;');
+  // KEP-3866: still addressed to a ClusterIP after DNAT = a port it does not serve; to the range = unallocated.
+  const rangeDrops = ([4, 6] as const).flatMap((f) => (model.serviceCidrs[f].length > 0 ? [`${ip(f)} daddr { ${model.serviceCidrs[f].join(', ')} } drop`] : []));
+  b.chain('cluster_ips_check', ['ip daddr @cluster_ips reject with icmpx port-unreachable', 'ip6 daddr @cluster_ips6 reject with icmpx port-unreachable', ...rangeDrops]);
   b.chain('services', dispatch('service_ips', 'service_nodeports'));
   b.chain('endpoints_check', dispatch('no_endpoint_services', 'no_endpoint_nodeports'));
   b.chain('firewall_check', ['ip daddr . meta l4proto . th dport vmap @firewall_ips', 'ip6 daddr . meta l4proto . th dport vmap @firewall_ips6']);
@@ -200,6 +205,7 @@ function servicePort(b: Builder, model: ServicesModel, p: ServicePort): void {
   const podNet = model.podNetwork[f].length > 0;
   const masqAll = p.masqueradeAll ? ['jump mark_for_masquerade'] : [];
   const clusterIp = p.frontends.find((x) => x.kind === 'clusterIP');
+  if (clusterIp !== undefined && 'ip' in clusterIp) b.element(`cluster_ips${sfx(f)}`, clusterIp.ip);
   const hasSvc = p.clusterBackends.length > 0;
   const hasLoc = p.localBackends.length > 0;
   // Off-cluster clients of a ClusterIP are masqueraded so replies come back through

@@ -94,6 +94,7 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
             externalIpRanges: cfg.serviceExternalIpRange.map((c) => c.cidr),
             loadBalancerIpRanges: cfg.loadbalancerIpRange.map((c) => c.cidr),
             nodePortRange: cfg.serviceNodePortRange,
+            serviceClusterIpRanges: cfg.serviceClusterIpRange.map((c) => c.cidr),
           },
         },
       }),

@@ -18,19 +18,21 @@ describe('services flags', () => {
     assert.deepEqual(c.serviceNodePortRange, [30000, 32767]);
     assert.deepEqual([c.masqueradeAll, c.hairpinMode, c.nodeportBindonAllIp], [false, false, false]);
     assert.deepEqual([c.serviceExternalIpRange, c.loadbalancerIpRange], [[], []]);
+    assert.deepEqual(c.serviceClusterIpRange, [{ cidr: '10.96.0.0/12' }]);
   });
 
   it('parses every service flag', () => {
     const c = cfg([
       '--service-proxy-mode=nftables', '--masquerade-all', '--hairpin-mode=true', '--nodeport-bindon-all-ip',
       '--strict-external-ip-validation=false', '--service-external-ip-range=198.19.1.0/24,fd00:1::/64',
-      '--loadbalancer-ip-range', '198.19.0.0/24', '--service-node-port-range=20000:20100',
+      '--loadbalancer-ip-range', '198.19.0.0/24', '--service-node-port-range=20000:20100', '--service-cluster-ip-range=10.100.0.0/16,fd00:96::/108',
     ]);
     assert.equal(c.serviceProxyMode, 'nftables');
     assert.deepEqual([c.masqueradeAll, c.hairpinMode, c.nodeportBindonAllIp, c.strictExternalIpValidation], [true, true, true, false]);
     assert.deepEqual(c.serviceExternalIpRange.map((x) => x.cidr), ['198.19.1.0/24', 'fd00:1::/64']);
     assert.deepEqual(c.loadbalancerIpRange.map((x) => x.cidr), ['198.19.0.0/24']);
     assert.deepEqual(c.serviceNodePortRange, [20000, 20100]);
+    assert.deepEqual(c.serviceClusterIpRange.map((x) => x.cidr), ['10.100.0.0/16', 'fd00:96::/108']);
   });
 
   it('refuses ipvs (not implemented), bad CIDRs and bad ranges, naming the flag', () => {

@@ -116,6 +116,9 @@ describe('services/model', () => {
     assert.equal(m.skipped.length, 2);
     m = model({ ...web([{ ip: '10.244.1.5' }], spec), options: { strictExternalIpValidation: false } });
     assert.deepEqual(m.ports[0]?.frontends.map((f) => ('ip' in f ? f.ip : f.kind)), ['10.96.0.10', '198.19.1.1', '203.0.113.1']);
+    m = model({ ...web([{ ip: '10.244.1.5' }], { externalIPs: ['10.96.5.5'] }), options: { strictExternalIpValidation: false, serviceClusterIpRanges: ['10.96.0.0/12'] } });
+    assert.deepEqual(m.ports[0]?.frontends.length, 1);
+    assert.deepEqual(m.skipped.map((x) => x.reason), ['externalIP 10.96.5.5: inside --service-cluster-ip-range']);
   });
 
   it('dual stack: one port per family, each with its own endpoints; NodePort only where the node has an IP', () => {

@@ -66,6 +66,7 @@ function cluster(opts: { webEndpoints: readonly string[]; dnsEndpoints?: readonl
       slice('sticky', 'sticky-1', [ep(A), ep(B)], [{ port: 8080 }]),
       slice('dns', 'dns-1', (opts.dnsEndpoints ?? [A, B]).map(ep), [{ name: 'dns', port: 5353, protocol: 'UDP' }]),
     ],
+    options: { serviceClusterIpRanges: ['10.96.0.0/12'] },
   };
 }
 
@@ -143,6 +144,11 @@ describe('services/nft: the rendered table in a kernel (netns, nft -f)', functio
     const t0 = Date.now();
     assert.deepEqual(await connect(client, 'tcp', '10.96.0.11', 80, 3), ['refused', 'refused', 'refused']);
     assert.ok(Date.now() - t0 < 1_500, 'three refusals (process start included) inside one probe timeout');
+  });
+
+  it('a ClusterIP port it does not serve is rejected; an unallocated ClusterIP is dropped', async () => {
+    assert.deepEqual(await connect(client, 'tcp', '10.96.0.10', 81, 1), ['refused']);
+    assert.deepEqual(await connect(client, 'tcp', '10.96.0.99', 80, 1), ['timeout']);
   });
 
   it('NodePort answers a client in another namespace (masqueraded), and so does the ClusterIP', async () => {

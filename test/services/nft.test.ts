@@ -57,6 +57,18 @@ describe('services/nft: rendering', () => {
     assert.deepEqual(dnats, ['meta l4proto tcp dnat ip to 10.244.1.10:8080', 'meta l4proto tcp dnat ip to 10.244.2.10:8080']);
   });
 
+  it('ClusterIPs: other ports are rejected and unallocated addresses of the range dropped, after DNAT', () => {
+    const rs = render(scenario('no-endpoints'));
+    assert.deepEqual(elements(rs, 'cluster_ips'), ['10.96.0.10', '10.96.0.53']);
+    assert.deepEqual(rs.chains.get('cluster_ips_check')?.rules, [
+      'ip daddr @cluster_ips reject with icmpx port-unreachable',
+      'ip6 daddr @cluster_ips6 reject with icmpx port-unreachable',
+      'ip daddr { 10.96.0.0/12 } drop',
+      'ip6 daddr { fd00:96::/108 } drop',
+    ]);
+    assert.deepEqual(rs.chains.get('filter_prerouting_post_dnat')?.rules, ['ct state new jump endpoints_check', 'ct state new jump cluster_ips_check']);
+  });
+
   it('no endpoints: reject (TCP and UDP alike); nothing in the dispatch maps', () => {
     const rs = render(scenario('no-endpoints'));
     assert.deepEqual(elements(rs, 'no_endpoint_services'), ['10.96.0.10 . tcp . 80 : goto reject_chain', '10.96.0.53 . udp . 53 : goto reject_chain']);

@@ -8,7 +8,15 @@ import { service, slice } from './objects.ts';
 export const NODE = 'node-a';
 
 function base(over: Partial<ModelInput>): ModelInput {
-  return { nodeName: NODE, nodeIps: ['198.18.0.1', 'fd00:198::1'], podNetwork: ['10.244.0.0/16', 'fd00:244::/56'], services: [], endpointSlices: [], ...over };
+  return {
+    nodeName: NODE,
+    nodeIps: ['198.18.0.1', 'fd00:198::1'],
+    podNetwork: ['10.244.0.0/16', 'fd00:244::/56'],
+    services: [],
+    endpointSlices: [],
+    ...over,
+    options: { serviceClusterIpRanges: ['10.96.0.0/12', 'fd00:96::/108'], ...over.options },
+  };
 }
 
 const two = [{ ip: '10.244.1.10', node: NODE }, { ip: '10.244.2.10', node: 'node-b' }];
