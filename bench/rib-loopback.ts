@@ -5,12 +5,15 @@
 // thread, so this is a pessimistic figure for a receiver alone.
 //
 // Usage: node --expose-gc bench/rib-loopback.ts [count=1000000]
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Rib } from '../bgp/rib/index.ts';
 import { Listener, Peer, type PeerHooks } from '../bgp/session/index.ts';
 import { numberToIpv4, parseAsn, parseRouterId, type Prefix } from '../bgp/types.ts';
 import { endOfRibFamily } from '../bgp/wire/index.ts';
 
 const count = Number(process.argv[2] ?? 1_000_000);
+// the longest event-loop turn while the table moves: how long a timer or an API request could wait
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 const gc = (globalThis as { gc?: () => void }).gc;
 const AS_A = parseAsn(65001);
 const AS_B = parseAsn(65002);
@@ -58,6 +61,7 @@ const a = new Peer({ remoteAddress: '127.0.0.2', remotePort: port, localAddress:
   ...wa.hooks,
   onEstablished: (info) => {
     t0 = performance.now();
+    loopDelay.enable();
     ribA.peerUp('127.0.0.2', info);
   },
 });
@@ -66,9 +70,11 @@ b.start();
 a.start();
 await finished;
 const t1 = performance.now();
+loopDelay.disable();
 gc?.();
 console.log(`rib-loopback: ${ribB.size('ipv4-unicast')} of ${count} prefixes in B's RIB ${(t1 - t0).toFixed(0)} ms after Established`);
 console.log(`  heap: ${((process.memoryUsage().heapUsed - heap0) / 1048576).toFixed(1)} MiB more than with A's table alone; RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
+console.log(`  event-loop delay: max ${(loopDelay.max / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms`);
 await a.stop();
 await b.stop();
 a.dispose();

@@ -113,7 +113,16 @@ export interface NeighborView {
   readonly messages: MessageCountersView;
   readonly routes: RouteCountersView;
   readonly prefixes: readonly PrefixCountersView[];
+  /** Per family, when the current session's End-of-RIB marker (RFC 4724 §2) arrived (epoch ms); empty until one does. */
+  readonly endOfRib: readonly EndOfRibView[];
   readonly lastError: LastErrorView | null;
+}
+
+/** One End-of-RIB received from a neighbour on its current session. */
+export interface EndOfRibView {
+  readonly family: Family;
+  /** Epoch milliseconds. */
+  readonly receivedAt: number;
 }
 
 export interface AsPathSegmentView {

@@ -16,6 +16,7 @@ export {
 export type {
   AsPathSegmentView,
   DestinationView,
+  EndOfRibView,
   GlobalView,
   LastErrorView,
   MessageCountersView,

@@ -41,6 +41,8 @@ interface Neighbor {
   establishedAt: number | null;
   stateReason: string;
   lastError: LastErrorView | null;
+  /** When each family's End-of-RIB arrived on the current session (epoch ms). */
+  readonly endOfRib: Map<Family, number>;
 }
 
 const ageKey = (source: string, prefix: Prefix): string => `${source} ${prefix}`;
@@ -132,6 +134,7 @@ export class Speaker {
       establishedAt: null,
       stateReason: 'configured',
       lastError: null,
+      endOfRib: new Map(),
     };
     peer.hooks = {
       onStateChange: (c) => {
@@ -384,6 +387,7 @@ export class Speaker {
     n.counters.established++;
     n.upDownAt = now;
     n.establishedAt = now;
+    n.endOfRib.clear();
     this.#log('info', 'neighbor established', { neighbor: n.address, peerAsn: info.negotiated.peerAsn, peerId: info.negotiated.peerId, holdTimeS: info.negotiated.holdTimeS });
     this.#rib.peerUp(n.address, info);
   }
@@ -398,6 +402,7 @@ export class Speaker {
     n.establishedAt = null;
     n.info = null;
     n.queue.length = 0;
+    n.endOfRib.clear();
     this.#log('warn', 'neighbor down', { neighbor: n.address, reason: down.reason, communication: notification?.communication ?? undefined });
     this.#rib.peerDown(n.address);
     this.#forgetAges(n.address);
@@ -408,6 +413,8 @@ export class Speaker {
     n.counters.updatesIn++;
     const r = this.#rib.receiveUpdate(n.address, msg);
     const now = Date.now();
+    // RFC 4724 §2: the neighbour finished its initial announcements of this family
+    if (r.endOfRib !== null) n.endOfRib.set(r.endOfRib, now);
     const { announced, withdrawn } = updateRoutes(msg);
     for (const l of withdrawn.values()) for (const p of l.prefixes) this.#since.delete(ageKey(n.address, p));
     if (r.rejectedBy === null) for (const l of announced.values()) for (const p of l.prefixes) this.#since.set(ageKey(n.address, p), now);
@@ -468,6 +475,7 @@ export class Speaker {
         messages: n.counters,
         rib: this.#rib.counters(n.address),
         perFamily,
+        endOfRib: n.endOfRib,
         lastError: n.lastError,
       },
       Date.now(),

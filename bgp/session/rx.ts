@@ -6,6 +6,11 @@
 // backlog (queued messages, a busy consumer, unread socket bytes) is what the
 // hold timer consults before expiring, and an end of stream is reported only
 // once the backlog is processed, so a NOTIFICATION followed by FIN is read.
+// Input is processed in turns of at most TURN_BUDGET_MS: libuv hands a
+// readable socket up to 32 reads (2 MiB, ~400k /32 prefixes) in one poll
+// callback, which would hold timers and the management API for a second.
+// When a turn's budget runs out, the socket is paused (TCP backpressure while
+// the backlog waits) and the rest is processed after setImmediate.
 // RFCs: 4271 §4.1 and §6.1 (framing, header errors), 8654 §4 (max length).
 import type { Socket } from 'node:net';
 import { BgpError, Framer } from '../wire/index.ts';
@@ -21,6 +26,9 @@ export interface ReceiverSink {
 
 const EMPTY = new Uint8Array(0);
 
+/** Milliseconds of message processing per event-loop turn before yielding to timers and other I/O. */
+export const TURN_BUDGET_MS = 10;
+
 export class Receiver {
   readonly #sink: ReceiverSink;
   #socket: Socket | null = null;
@@ -30,6 +38,8 @@ export class Receiver {
   #bytes = 0;
   #busy = false;
   #eof: string | null = null;
+  /** A continuation of the pump is scheduled (setImmediate) for this generation. */
+  #yielded = false;
   /** Bumped on attach/detach: a consumer promise settling for an older connection is ignored. */
   #gen = 0;
   bytesIn = 0;
@@ -55,6 +65,7 @@ export class Receiver {
     this.#bytes = 0;
     this.#busy = false;
     this.#eof = null;
+    this.#yielded = false;
   }
 
   /** RFC 8654 §4: 65535 once we advertised Extended Message. */
@@ -65,6 +76,11 @@ export class Receiver {
   /** Received but not yet processed: queued message bytes, a busy consumer (1), unread socket bytes. */
   get backlog(): number {
     return this.#bytes + (this.#busy ? 1 : 0) + (this.#socket?.readableLength ?? 0);
+  }
+
+  /** Whole messages received and queued, not yet handed to the sink. */
+  get queued(): number {
+    return this.#inbox.length - this.#head;
   }
 
   /** A chunk from the socket. */
@@ -82,7 +98,7 @@ export class Receiver {
       this.#inbox.push(f);
       this.#bytes += f.length;
     }
-    this.#pump(this.#gen);
+    if (!this.#yielded) this.#pump(this.#gen);
   }
 
   /** The stream ended: reported to the sink now, or once the backlog is processed. */
@@ -95,7 +111,19 @@ export class Receiver {
   }
 
   #pump(gen: number): void {
+    const deadline = performance.now() + TURN_BUDGET_MS;
     while (!this.#busy && gen === this.#gen && this.#head < this.#inbox.length) {
+      if (performance.now() >= deadline) {
+        // the turn's budget is spent: stop reading (TCP backpressure) and let timers and other sockets run
+        this.#socket?.pause();
+        this.#yielded = true;
+        setImmediate(() => {
+          if (gen !== this.#gen) return;
+          this.#yielded = false;
+          this.#pump(gen);
+        });
+        return;
+      }
       const frame = this.#inbox[this.#head] as Uint8Array;
       this.#inbox[this.#head++] = EMPTY;
       this.#bytes -= frame.length;
@@ -106,7 +134,7 @@ export class Receiver {
         const settle = (): void => {
           if (gen !== this.#gen) return;
           this.#busy = false;
-          this.#pump(gen);
+          if (!this.#yielded) this.#pump(gen);
         };
         r.then(settle, settle);
       }

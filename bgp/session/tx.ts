@@ -32,6 +32,9 @@ export const SOCKET_HIGH_WATER_MARK = 16 * 1024;
 /** UPDATE bytes written in one event-loop turn before yielding, so timers and input stay responsive. */
 const TURN_BUDGET_BYTES = 256 * 1024;
 
+/** Milliseconds spent building UPDATEs in one event-loop turn before yielding (a full-table dump must not hold the loop). */
+const TURN_BUDGET_MS = 10;
+
 export class Transmitter {
   readonly stats: TxStats = { priorityMessages: 0, updateMessages: 0, bytes: 0, drainWaits: 0 };
   #socket: Socket | null = null;
@@ -110,7 +113,8 @@ export class Transmitter {
     const s = this.#socket;
     if (!this.#enabled || this.#waitingDrain || s === null || !s.writable || this.#source === null) return;
     let budget = TURN_BUDGET_BYTES;
-    while (budget > 0) {
+    const deadline = performance.now() + TURN_BUDGET_MS;
+    while (budget > 0 && performance.now() < deadline) {
       const msg = this.#source();
       if (msg === null) return;
       this.stats.updateMessages++;

@@ -86,6 +86,8 @@ export interface NeighborFacts {
   readonly rib: Readonly<PeerCounters> | null;
   /** Per family: accepted paths and advertised paths. */
   readonly perFamily: ReadonlyMap<Family, { accepted: number; advertised: number }>;
+  /** End-of-RIB arrival per family on the current session (epoch ms). */
+  readonly endOfRib: ReadonlyMap<Family, number>;
   readonly lastError: LastErrorView | null;
 }
 
@@ -139,6 +141,10 @@ export function neighborView(n: NeighborFacts, now: number): NeighborView {
     messages: { ...n.messages },
     routes,
     prefixes,
+    endOfRib: FAMILIES.flatMap((family) => {
+      const receivedAt = n.endOfRib.get(family);
+      return receivedAt === undefined ? [] : [{ family, receivedAt }];
+    }),
     lastError: n.lastError,
   };
 }

@@ -45,6 +45,7 @@ function neighbor(over: Partial<NeighborView>): NeighborView {
       { family: 'ipv4-unicast', accepted: 2, advertised: 1 },
       { family: 'ipv6-unicast', accepted: 1, advertised: 0 },
     ],
+    endOfRib: [],
     lastError: null,
     ...over,
   };
