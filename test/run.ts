@@ -5,7 +5,7 @@
 // Usage: node test/run.ts [tier ...] [-- mocha args]
 // Tiers are chosen by file suffix under test/: *.test.ts (unit), *.fuzz.ts,
 // *.kernel.ts, *.interop.ts, *.ipvs.ts, *.e2e.ts.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,36 @@ function runMocha(tier: Tier, files: string[], extra: string[]): Promise<Counts>
   });
 }
 
+/**
+ * What the root network namespace holds that tests must never change
+ * (../shared/docs/TESTING.md): links, addresses, routes, rules, nftables,
+ * legacy iptables and ipsets. Taken before and after the root tiers.
+ */
+function rootNamespaceSnapshot(): string {
+  const cmds: [string, string[]][] = [
+    ['ip', ['-o', 'link', 'show']],
+    ['ip', ['-o', 'addr', 'show']],
+    ['ip', ['route', 'show', 'table', 'all']],
+    ['ip', ['-6', 'route', 'show', 'table', 'all']],
+    ['ip', ['rule', 'show']],
+    ['nft', ['list', 'ruleset']],
+    ['iptables-legacy-save', []],
+    ['ipset', ['list', '-n']],
+  ];
+  return cmds
+    .map(([c, a]) => {
+      const r = spawnSync(c, a, { encoding: 'utf8' });
+      const out = (r.stdout ?? '')
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        // link state and counters move on their own; names and configuration do not
+        .map((l) => l.replace(/ state \S+/, '').replace(/ qlen \d+/, ''))
+        .join('\n');
+      return `$ ${c} ${a.join(' ')}\n${out}`;
+    })
+    .join('\n');
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const dash = argv.indexOf('--');
@@ -81,6 +111,7 @@ async function main(): Promise<number> {
   }
   const chosen = names.length > 0 ? tiers.filter((t) => names.includes(t.name)) : tiers;
   const isRoot = process.getuid?.() === 0;
+  const before = isRoot ? rootNamespaceSnapshot() : '';
   const total: Counts = { passed: 0, failed: 0, pending: 0, exitCode: 0 };
   const lines: string[] = [];
   const started = Date.now();
@@ -106,6 +137,19 @@ async function main(): Promise<number> {
       `  ${tier.name.padEnd(8)} ${c.passed} passed, ${c.failed} failed, ${c.pending} skipped` +
         ` in ${((Date.now() - t0) / 1000).toFixed(1)} s${crashed ? ` (mocha exited ${c.exitCode})` : ''}`,
     );
+  }
+  if (isRoot) {
+    const after = rootNamespaceSnapshot();
+    if (after !== before) {
+      const a = new Set(before.split('\n'));
+      const b = new Set(after.split('\n'));
+      const diff = [...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`), ...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`)];
+      console.log(`\nThe tests changed the root network namespace (they must not):\n${diff.join('\n')}`);
+      lines.push('  rootns   FAILED: the tests changed the root network namespace (see above)');
+      total.failed++;
+    } else {
+      lines.push('  rootns   unchanged by the tests (links, addresses, routes, rules, nftables, iptables, ipsets)');
+    }
   }
   console.log(`\nSummary by tier (${((Date.now() - started) / 1000).toFixed(1)} s):`);
   for (const l of lines) console.log(l);
