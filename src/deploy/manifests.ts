@@ -1,0 +1,180 @@
+// The Kubernetes objects that install podnet on a cluster (deploy/*.yaml), as
+// pure data: ServiceAccount, ClusterRole, ClusterRoleBinding, the CNI
+// ConfigMap (from src/lab/cni.ts, the one producer of the conflist) and the
+// DaemonSet. Two variants, as kube-router's daemonset/ folder: every
+// controller, or routes + firewall next to kube-proxy. The ClusterRole is
+// written out by hand here (it is what a reviewer approves); the RBAC test
+// checks it against what the code reads (src/k8s/resources.ts).
+import { podNetworkConfList } from '../lab/cni.ts';
+
+export type Variant = 'all' | 'router-firewall';
+
+export const variants: readonly { readonly variant: Variant; readonly file: string; readonly title: string }[] = [
+  { variant: 'all', file: 'podnet-all.yaml', title: 'routes + NetworkPolicy + service proxy (replaces kube-proxy)' },
+  { variant: 'router-firewall', file: 'podnet-router-firewall.yaml', title: 'routes + NetworkPolicy, next to kube-proxy' },
+];
+
+/** Placeholder replaced at install time (deploy/README.md). */
+export const IMAGE_PLACEHOLDER = '${PODNET_IMAGE}';
+export const NAMESPACE = 'kube-system';
+export const NAME = 'podnet';
+export const CNI_CONF_FILE = '10-podnet.conflist';
+export const HEALTH_PORT = 20244;
+export const METRICS_PORT = 20245;
+
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+}
+
+const readOnly = ['list', 'watch'] as const;
+
+/**
+ * What each variant may do: list+watch of the caches its controllers read
+ * (the CNI installer's node lookup is a list too). podnetd never writes.
+ */
+export function clusterRoleRules(): PolicyRule[] {
+  // Both variants: the routes controller reads services and endpointslices too
+  // (routes/controller.ts routesWatches), so the role is the same without the proxy.
+  return [
+    { apiGroups: [''], resources: ['namespaces', 'nodes', 'pods', 'services'], verbs: [...readOnly] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: [...readOnly] },
+    { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: [...readOnly] },
+  ];
+}
+
+/** podnetd's flags in each variant; every one is parsed by src/config.ts in the tests. */
+export function agentArgs(variant: Variant): string[] {
+  return [
+    '--run-router=true',
+    '--run-firewall=true',
+    `--run-service-proxy=${variant === 'all' ? 'true' : 'false'}`,
+    `--health-port=${HEALTH_PORT}`,
+    `--metrics-port=${METRICS_PORT}`,
+    '--cluster-asn=64512',
+    '--v=0',
+  ];
+}
+
+/** The ConfigMap's conflist: the lab's, with the ranges left to the installer (the node's podCIDRs). */
+export function cniTemplate(): string {
+  return `${JSON.stringify(podNetworkConfList([]), null, 2)}\n`;
+}
+
+// Measured in the lab (`podnet lab up --nodes 2 --tor bird`, 2 nodes, 4 pods,
+// all three controllers), /proc/<pid>/status and /proc/<pid>/stat of a node's
+// podnetd: VmRSS = VmHWM = 181-184 MB; about 0.9 CPU-seconds to start, then
+// 0.14 CPU-seconds per 41 s idle (about 4 millicores). Requests cover the RSS
+// with headroom; the memory limit leaves room for a larger cluster's caches and
+// RIB; no CPU limit (throttling delays keepalives and the data plane sync).
+export const resources = {
+  requests: { cpu: '50m', memory: '200Mi' },
+  limits: { memory: '512Mi' },
+} as const;
+
+function labels(): Record<string, string> {
+  return { 'app.kubernetes.io/name': NAME, 'k8s-app': NAME };
+}
+
+function meta(name: string, namespaced: boolean): Record<string, unknown> {
+  return { name, ...(namespaced ? { namespace: NAMESPACE } : {}), labels: labels() };
+}
+
+function daemonSet(variant: Variant): Record<string, unknown> {
+  const probe = (periodSeconds: number, failureThreshold: number): Record<string, unknown> => ({
+    httpGet: { path: '/healthz', port: HEALTH_PORT },
+    initialDelaySeconds: 10,
+    periodSeconds,
+    timeoutSeconds: 5,
+    failureThreshold,
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: meta(NAME, true),
+    spec: {
+      selector: { matchLabels: { 'k8s-app': NAME } },
+      // One node at a time; podnetd leaves routes, rules and sets in place on
+      // SIGTERM, so a node keeps forwarding while its agent restarts.
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: labels(), annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) } },
+        spec: {
+          serviceAccountName: NAME,
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          priorityClassName: 'system-node-critical',
+          terminationGracePeriodSeconds: 30,
+          tolerations: [
+            { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'CriticalAddonsOnly', operator: 'Exists' },
+          ],
+          initContainers: [
+            {
+              name: 'install-cni',
+              image: IMAGE_PLACEHOLDER,
+              command: ['podnet-install-cni'],
+              args: ['--template', `/etc/podnet/cni/${CNI_CONF_FILE}`, '--out', `/host/etc/cni/net.d/${CNI_CONF_FILE}`],
+              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              // Root only to write the root-owned host directory; no capability.
+              securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                { name: 'cni-template', mountPath: '/etc/podnet/cni', readOnly: true },
+                { name: 'cni-conf-dir', mountPath: '/host/etc/cni/net.d' },
+              ],
+            },
+          ],
+          containers: [
+            {
+              name: 'podnetd',
+              image: IMAGE_PLACEHOLDER,
+              command: ['podnetd'],
+              args: agentArgs(variant),
+              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              ports: [
+                { name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP' },
+                { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+                { name: 'bgp', containerPort: 179, protocol: 'TCP' },
+              ],
+              livenessProbe: probe(10, 6),
+              readinessProbe: probe(5, 3),
+              resources,
+              // netlink (routes, links, VXLAN), iptables/ipset/nft need
+              // NET_ADMIN + NET_RAW; privileged also gives a writable /proc/sys.
+              securityContext: { privileged: true, runAsUser: 0 },
+              volumeMounts: [
+                { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
+                { name: 'podnet-run', mountPath: '/run/podnet' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'cni-template', configMap: { name: `${NAME}-cni` } },
+            { name: 'cni-conf-dir', hostPath: { path: '/etc/cni/net.d', type: 'DirectoryOrCreate' } },
+            { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+            { name: 'podnet-run', hostPath: { path: '/run/podnet', type: 'DirectoryOrCreate' } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Every object of a variant's manifest, in apply order. */
+export function manifestObjects(variant: Variant): Record<string, unknown>[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME, true) },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(NAME, false), rules: clusterRoleRules() },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: meta(NAME, false),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
+    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${NAME}-cni`, true), data: { [CNI_CONF_FILE]: cniTemplate() } },
+    daemonSet(variant),
+  ];
+}
