@@ -9,8 +9,9 @@
 // Input is processed in turns of at most TURN_BUDGET_MS: libuv hands a
 // readable socket up to 32 reads (2 MiB, ~400k /32 prefixes) in one poll
 // callback, which would hold timers and the management API for a second.
-// When a turn's budget runs out, the socket is paused (TCP backpressure while
-// the backlog waits) and the rest is processed after setImmediate.
+// When a turn's budget runs out, the rest is processed after setImmediate;
+// meanwhile the socket keeps being read into the inbox (framing only) until
+// INBOX_HIGH_WATER bytes wait, then it is paused (TCP backpressure).
 // RFCs: 4271 §4.1 and §6.1 (framing, header errors), 8654 §4 (max length).
 import type { Socket } from 'node:net';
 import { BgpError, Framer } from '../wire/index.ts';
@@ -28,6 +29,9 @@ const EMPTY = new Uint8Array(0);
 
 /** Milliseconds of message processing per event-loop turn before yielding to timers and other I/O. */
 export const TURN_BUDGET_MS = 10;
+
+/** Queued message bytes above which the socket is paused while the backlog is worked through. */
+export const INBOX_HIGH_WATER = 1024 * 1024;
 
 export class Receiver {
   readonly #sink: ReceiverSink;
@@ -99,6 +103,8 @@ export class Receiver {
       this.#bytes += f.length;
     }
     if (!this.#yielded) this.#pump(this.#gen);
+    // a continuation is scheduled: keep reading only while the inbox is below its high-water mark
+    else if (this.#bytes > INBOX_HIGH_WATER) this.#socket?.pause();
   }
 
   /** The stream ended: reported to the sink now, or once the backlog is processed. */
@@ -114,8 +120,13 @@ export class Receiver {
     const deadline = performance.now() + TURN_BUDGET_MS;
     while (!this.#busy && gen === this.#gen && this.#head < this.#inbox.length) {
       if (performance.now() >= deadline) {
-        // the turn's budget is spent: stop reading (TCP backpressure) and let timers and other sockets run
-        this.#socket?.pause();
+        // the turn's budget is spent: let timers and other sockets run; stop reading if much is queued (TCP backpressure)
+        if (this.#bytes > INBOX_HIGH_WATER) this.#socket?.pause();
+        if (this.#head > 1024) {
+          // a long backlog that never drains: drop the delivered slots
+          this.#inbox = this.#inbox.slice(this.#head);
+          this.#head = 0;
+        }
         this.#yielded = true;
         setImmediate(() => {
           if (gen !== this.#gen) return;

@@ -2,22 +2,24 @@
 // loopback TCP connection with messages whose processing takes ~0.5 ms each
 // (like a 4096-octet UPDATE of ~800 prefixes into the RIB); while the backlog
 // is worked through, timers fire and an HTTP request on another socket is
-// answered promptly, the socket is paused (TCP backpressure) while messages
-// wait, every message is delivered in order, and the end of stream comes
-// only after the last one.
+// answered promptly, the socket is paused (TCP backpressure) while over a
+// MiB of messages waits, every message is delivered in order, and the end of
+// stream comes only after the last one.
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, get, type Server as HttpServer } from 'node:http';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { Receiver, TURN_BUDGET_MS } from '../../../bgp/session/rx.ts';
+import { INBOX_HIGH_WATER, Receiver, TURN_BUDGET_MS } from '../../../bgp/session/rx.ts';
 
 const MESSAGES = 2_000;
 const WORK_MS = 0.5;
 
-/** A minimal UPDATE-sized frame (23 octets) numbered in its last two octets (the Framer checks only the header). */
+/** An UPDATE-typed frame of FRAME octets numbered in octets 21-22 (the Framer checks only the header). */
+const FRAME = 1500;
 function frame(i: number): Uint8Array {
-  const f = new Uint8Array(23).fill(0xff);
-  f[16] = 0;
-  f[17] = 23;
+  const f = new Uint8Array(FRAME);
+  f.fill(0xff, 0, 16);
+  f[16] = FRAME >> 8;
+  f[17] = FRAME & 0xff;
   f[18] = 2;
   f[21] = i >> 8;
   f[22] = i & 0xff;
@@ -38,7 +40,7 @@ function listen<S extends Server | HttpServer>(s: S): Promise<number> {
 describe('bgp/session/rx', function () {
   this.timeout(30_000);
 
-  it('works a big backlog in bounded turns: timers and HTTP are served, the socket is paused meanwhile, order kept', async () => {
+  it('works a big backlog in bounded turns: timers and HTTP are served, the socket is paused above the high-water mark, order kept', async () => {
     const seen: number[] = [];
     let endedAt = -1;
     let doneAt = 0;
@@ -113,7 +115,8 @@ describe('bgp/session/rx', function () {
       assert.ok(at - t0 < 250, `HTTP answered in ${(at - t0).toFixed(0)} ms (the backlog takes ~${MESSAGES * WORK_MS} ms)`);
       assert.ok(ticksDuring >= 10, `timers fired ${ticksDuring} times during processing`);
       assert.ok(worstGap < TURN_BUDGET_MS + 60, `longest event-loop stall ${worstGap.toFixed(0)} ms`);
-      assert.ok(pausedWithBacklog > 0, 'the socket was paused while messages waited');
+      assert.ok(MESSAGES * FRAME > 2 * INBOX_HIGH_WATER);
+      assert.ok(pausedWithBacklog > 0, 'the socket was paused while more than the inbox high-water mark waited');
       assert.deepEqual(seen, Array.from({ length: MESSAGES }, (_, i) => i), 'every message, in order');
       assert.equal(endedAt, MESSAGES, 'the end of stream was reported after the last message');
     } finally {
