@@ -84,10 +84,10 @@ export function differences(expected: readonly (readonly boolean[])[], observed:
 export function renderMatrix(pods: readonly ModelPod[], m: readonly (readonly boolean[])[], other?: readonly (readonly boolean[])[]): string {
   const keys = pods.map(podKey);
   const w = Math.max(...keys.map((k) => k.length)) + 1;
-  const lines = [['-'.padEnd(w), ...keys.map((k) => k.padEnd(w))].join(' ')];
+  const lines = [['-'.padEnd(w), ...keys.map((k) => k.padEnd(w))].join(' ').trimEnd()];
   m.forEach((row, i) => {
     const cells = row.map((v, j) => `${v ? '.' : 'X'}${other !== undefined && other[i]?.[j] !== v ? '*' : ''}`.padEnd(w));
-    lines.push([(keys[i] ?? '').padEnd(w), ...cells].join(' '));
+    lines.push([(keys[i] ?? '').padEnd(w), ...cells].join(' ').trimEnd());
   });
   return lines.join('\n');
 }
