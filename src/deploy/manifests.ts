@@ -5,6 +5,12 @@
 // controller, or routes + firewall next to kube-proxy. The ClusterRole is
 // written out by hand here (it is what a reviewer approves); the RBAC test
 // checks it against what the code reads (src/k8s/resources.ts).
+// Objects are typed with kubernetes-models' API types (type-only, erased at
+// run time), so a misspelled field fails the typecheck; the unit tier also
+// validates the rendered YAML against the API schemas.
+import type { IDaemonSet } from 'kubernetes-models/apps/v1';
+import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import type { IConfigMap, IServiceAccount } from 'kubernetes-models/v1';
 import { podNetworkConfList } from '../lab/cni.ts';
 
 export type Variant = 'all' | 'router-firewall';
@@ -77,12 +83,12 @@ function labels(): Record<string, string> {
   return { 'app.kubernetes.io/name': NAME, 'k8s-app': NAME };
 }
 
-function meta(name: string, namespaced: boolean): Record<string, unknown> {
+function meta(name: string, namespaced: boolean): { name: string; namespace?: string; labels: Record<string, string> } {
   return { name, ...(namespaced ? { namespace: NAMESPACE } : {}), labels: labels() };
 }
 
-function daemonSet(variant: Variant): Record<string, unknown> {
-  const probe = (periodSeconds: number, failureThreshold: number): Record<string, unknown> => ({
+function daemonSet(variant: Variant): IDaemonSet {
+  const probe = (periodSeconds: number, failureThreshold: number): { httpGet: { path: string; port: number }; initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold: number } => ({
     httpGet: { path: '/healthz', port: HEALTH_PORT },
     initialDelaySeconds: 10,
     periodSeconds,
@@ -163,18 +169,18 @@ function daemonSet(variant: Variant): Record<string, unknown> {
 }
 
 /** Every object of a variant's manifest, in apply order. */
-export function manifestObjects(variant: Variant): Record<string, unknown>[] {
-  return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME, true) },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(NAME, false), rules: clusterRoleRules() },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: meta(NAME, false),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
-      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
-    },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${NAME}-cni`, true), data: { [CNI_CONF_FILE]: cniTemplate() } },
-    daemonSet(variant),
-  ];
+export type ManifestObject = IServiceAccount | IClusterRole | IClusterRoleBinding | IConfigMap | IDaemonSet;
+
+export function manifestObjects(variant: Variant): ManifestObject[] {
+  const sa: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(NAME, true) };
+  const role: IClusterRole = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(NAME, false), rules: clusterRoleRules().map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) };
+  const binding: IClusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: meta(NAME, false),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+    subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
+  };
+  const cni: IConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${NAME}-cni`, true), data: { [CNI_CONF_FILE]: cniTemplate() } };
+  return [sa, role, binding, cni, daemonSet(variant)];
 }
