@@ -242,6 +242,41 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     await expect('union', [{ ...TCP80, truth: fromY().expect({ ns: 'x', pod: 'b' }, { ns: 'x', pod: 'a' }, true) }, { ...TCP81, truth: fromY() }]);
   });
 
+  it('a protocol without a port: TCP open on every port, UDP closed', async function () {
+    await policy('x', 'tcp-any', { podSelector: {}, ingress: [{ ports: [{ protocol: 'TCP' }] }] });
+    const closed = (): Truth => allow().expectAllIngress({ ns: 'x' }, false).allowLoopback();
+    await expect('x ingress on any TCP port', [{ ...TCP80, truth: allow() }, { ...TCP81, truth: allow() }, { ...UDP80, truth: closed() }, { ...UDP81, truth: closed() }]);
+  });
+
+  it('UDP 81 only: UDP 81 open, TCP 81 and UDP 80 closed', async function () {
+    await policy('x', 'udp81', { podSelector: {}, ingress: [{ ports: [{ protocol: 'UDP', port: 81 }] }] });
+    const closed = (): Truth => allow().expectAllIngress({ ns: 'x' }, false).allowLoopback();
+    await expect('x ingress on UDP 81', [{ ...UDP81, truth: allow() }, { ...TCP81, truth: closed() }, { ...UDP80, truth: closed() }]);
+  });
+
+  it("'protocol: SCTP' is not taken for TCP or UDP: SCTP 80 allowed, TCP 80 and UDP 80 closed", async function () {
+    await policy('x', 'sctp80', { podSelector: {}, ingress: [{ ports: [{ protocol: 'SCTP', port: 80 }] }] });
+    const closed = (): Truth => allow().expectAllIngress({ ns: 'x' }, false).allowLoopback();
+    await expect('x ingress on SCTP 80 only', [{ ...TCP80, truth: closed() }, { ...UDP80, truth: closed() }]);
+  });
+
+  it('ingress and egress in one policy: x/a only from y, only to z', async function () {
+    await policy('x', 'both', {
+      podSelector: { matchLabels: { pod: 'a' } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'z' } } }] }],
+    });
+    const truth = allow().expectAllIngress({ ns: 'x', pod: 'a' }, false).expect({ ns: 'y' }, { ns: 'x', pod: 'a' }, true).expectAllEgress({ ns: 'x', pod: 'a' }, false).expect({ ns: 'x', pod: 'a' }, { ns: 'z' }, true).allowLoopback();
+    await expect('x/a from y, to z', [{ ...TCP80, truth }]);
+  });
+
+  it('egress on a named port (resolved per destination pod) to ns=y AND pod=b', async function () {
+    await policy('x', 'egress-named', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } }, podSelector: { matchLabels: { pod: 'b' } } }], ports: [{ port: 'serve-80-udp', protocol: 'UDP' }] }] });
+    const closed = (): Truth => allow().expectAllEgress({ ns: 'x' }, false).allowLoopback();
+    await expect('x egress to y/b on serve-80-udp', [{ ...UDP80, truth: closed().expect({ ns: 'x' }, { ns: 'y', pod: 'b' }, true) }, { ...TCP80, truth: closed() }, { ...UDP81, truth: closed() }]);
+  });
+
   it('default-deny ingress and egress (policyTypes both) in x: x is cut off both ways', async function () {
     await policy('x', 'deny-both', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const truth = allow().expectAllIngress({ ns: 'x' }, false).expectAllEgress({ ns: 'x' }, false).allowLoopback();
