@@ -1,8 +1,8 @@
 // The neighbour view records when each family's End-of-RIB arrived on the
 // current session (RFC 4724 §2): two in-process Speakers over loopback; the
 // sender's initial dump ends with one End-of-RIB per negotiated family, the
-// receiver's view lists them with their arrival times, and a session reset
-// clears them until the new session's markers arrive.
+// receiver's view lists them with their arrival times, and a session going
+// down clears them until the new session's markers arrive.
 import assert from 'node:assert/strict';
 import { Speaker, parseAsn, parseIpAddress, parsePrefix, parseRouterId } from '../../bgp/index.ts';
 
@@ -42,8 +42,11 @@ describe('bgp/speaker: End-of-RIB in the neighbour view', function () {
     // the IPv4 marker came after the route (the dump precedes it, RFC 4724 §2)
     assert.equal(b.rib('ipv4-unicast').length, 1);
     const first = eor[0]?.receivedAt ?? 0;
-    await a.reset('127.0.0.2', 'test reset');
-    await until('b sees the session drop', () => b.neighbor('127.0.0.1').state !== 'Established' || b.neighbor('127.0.0.1').messages.established > 1);
+    // a shut-down session (b is passive: it stays down) forgets its markers
+    await a.shutdown('127.0.0.2', 'test shutdown');
+    await until('b sees the session drop', () => b.neighbor('127.0.0.1').state !== 'Established');
+    assert.deepEqual(b.neighbor('127.0.0.1').endOfRib, []);
+    await a.enable('127.0.0.2');
     const again = await until('new End-of-RIBs at b', () => {
       const n = b.neighbor('127.0.0.1');
       return n.messages.established === 2 && n.endOfRib.length === 2 ? n.endOfRib : null;
