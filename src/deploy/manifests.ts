@@ -88,9 +88,12 @@ function meta(name: string, namespaced: boolean): { name: string; namespace?: st
 }
 
 function daemonSet(variant: Variant): IDaemonSet {
-  const probe = (periodSeconds: number, failureThreshold: number): { httpGet: { path: string; port: number }; initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold: number } => ({
+  // /healthz is 500 until the caches have synced and every controller has a
+  // recent successful sync (docs/health.md). The startup probe allows 3 min
+  // for the first sync (--cache-sync-timeout is 1 min); then liveness restarts
+  // an agent unhealthy for 1 min, readiness reports it within 15 s.
+  const probe = (periodSeconds: number, failureThreshold: number): { httpGet: { path: string; port: number }; periodSeconds: number; timeoutSeconds: number; failureThreshold: number } => ({
     httpGet: { path: '/healthz', port: HEALTH_PORT },
-    initialDelaySeconds: 10,
     periodSeconds,
     timeoutSeconds: 5,
     failureThreshold,
@@ -144,6 +147,7 @@ function daemonSet(variant: Variant): IDaemonSet {
                 { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
                 { name: 'bgp', containerPort: 179, protocol: 'TCP' },
               ],
+              startupProbe: probe(5, 36),
               livenessProbe: probe(10, 6),
               readinessProbe: probe(5, 3),
               resources,

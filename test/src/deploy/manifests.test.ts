@@ -37,6 +37,7 @@ interface Container {
   securityContext?: { privileged?: boolean };
   livenessProbe?: { httpGet?: { path: string; port: number } };
   readinessProbe?: { httpGet?: { path: string; port: number } };
+  startupProbe?: { httpGet?: { path: string; port: number } };
   resources?: { requests?: Record<string, string> };
   volumeMounts?: { name: string; mountPath: string }[];
 }
@@ -105,7 +106,7 @@ describe('deploy manifests', () => {
         assert.equal(cmd.config.metricsPort, METRICS_PORT);
         assert.equal(cmd.config.runRouter && cmd.config.runFirewall, true);
         assert.equal(cmd.config.runServiceProxy, variant === 'all');
-        for (const p of [agent.livenessProbe, agent.readinessProbe]) assert.deepEqual(p?.httpGet, { path: '/healthz', port: cmd.config.healthPort });
+        for (const p of [agent.startupProbe, agent.livenessProbe, agent.readinessProbe]) assert.deepEqual(p?.httpGet, { path: '/healthz', port: cmd.config.healthPort });
         assert.ok(agent.resources?.requests?.['memory'] !== undefined && agent.resources.requests['cpu'] !== undefined);
         assert.equal(spec.updateStrategy.type, 'RollingUpdate');
         assert.equal(spec.updateStrategy.rollingUpdate?.maxUnavailable, 1);
