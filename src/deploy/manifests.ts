@@ -50,17 +50,17 @@ export function clusterRoleRules(): PolicyRule[] {
   ];
 }
 
+/**
+ * Flags the DaemonSet and the lab's podnetd (src/lab/supervisor.ts) share; the
+ * lab adds its kubeconfig, node name, socket and ToR peers.
+ */
+export function sharedAgentArgs(clusterAsn = 64512): string[] {
+  return [`--health-port=${HEALTH_PORT}`, `--metrics-port=${METRICS_PORT}`, `--cluster-asn=${clusterAsn}`];
+}
+
 /** podnetd's flags in each variant; every one is parsed by src/config.ts in the tests. */
 export function agentArgs(variant: Variant): string[] {
-  return [
-    '--run-router=true',
-    '--run-firewall=true',
-    `--run-service-proxy=${variant === 'all' ? 'true' : 'false'}`,
-    `--health-port=${HEALTH_PORT}`,
-    `--metrics-port=${METRICS_PORT}`,
-    '--cluster-asn=64512',
-    '--v=0',
-  ];
+  return ['--run-router=true', '--run-firewall=true', `--run-service-proxy=${variant === 'all' ? 'true' : 'false'}`, ...sharedAgentArgs(), '--v=0'];
 }
 
 /** The ConfigMap's conflist: the lab's, with the ranges left to the installer (the node's podCIDRs). */

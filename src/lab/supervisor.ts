@@ -19,8 +19,9 @@ import { Kubelet } from './kubelet.ts';
 import { procStartTime, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
 import type { LabState } from './state.ts';
+import { sharedAgentArgs } from '../deploy/manifests.ts';
 import { birdConfig, torPaths } from './tor.ts';
-import { NODE_API_PORT, NODE_HEALTH_PORT, planLab } from './topology.ts';
+import { NODE_API_PORT, planLab } from './topology.ts';
 import type { LabPlan } from './topology.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -53,7 +54,7 @@ async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Pro
     const sub = plan.subnets[n.subnet];
     const torIps = sub === undefined ? [] : [sub.torIpv4, ...(sub.torIpv6 !== undefined ? [sub.torIpv6] : [])];
     const peers = o.tor === 'none' || torIps.length === 0 ? [] : ['--peer-router-ips', torIps.join(','), '--peer-router-asns', torIps.map(() => String(o.torAsn)).join(',')];
-    const args = [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, '--health-port', String(NODE_HEALTH_PORT), '--cluster-asn', String(o.clusterAsn), ...peers];
+    const args = [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, ...sharedAgentArgs(o.clusterAsn), ...peers];
     record(st, spawnDetached(`podnetd:${n.name}`, n.netns, process.execPath, args, f.agentLog, { ...process.env, NODE_NAME: n.name }));
   }
 }

@@ -10,7 +10,8 @@ import { ConfigMap, ServiceAccount } from 'kubernetes-models/v1';
 import { parseArgs } from '../../../src/config.ts';
 import { generatedFiles } from '../../../src/deploy/generated.ts';
 import { fillConfList } from '../../../src/deploy/install-cni.ts';
-import { CNI_CONF_FILE, HEALTH_PORT, IMAGE_PLACEHOLDER, METRICS_PORT, variants } from '../../../src/deploy/manifests.ts';
+import { CNI_CONF_FILE, HEALTH_PORT, IMAGE_PLACEHOLDER, METRICS_PORT, sharedAgentArgs, variants } from '../../../src/deploy/manifests.ts';
+import { NODE_HEALTH_PORT } from '../../../src/lab/topology.ts';
 import { podNetworkConfList } from '../../../src/lab/cni.ts';
 import { loadManifest, repoRoot as root } from './load.ts';
 import type { Obj } from './load.ts';
@@ -53,6 +54,12 @@ interface DsSpec {
       volumes: { name: string; hostPath?: { path: string }; configMap?: { name: string } }[];
     };
   };
+}
+
+function manifestDaemonSetArgs(variant: string): string[] {
+  const file = variants.find((v) => v.variant === variant)?.file ?? '';
+  const ds = loadManifest(file).find((o) => o.kind === 'DaemonSet')?.['spec'] as DsSpec | undefined;
+  return ds?.template.spec.containers.find((c) => c.name === 'podnetd')?.args ?? [];
 }
 
 describe('deploy manifests', () => {
@@ -136,6 +143,16 @@ describe('deploy manifests', () => {
       });
     });
   }
+
+  it('the lab runs podnetd with the DaemonSet\'s shared flags (health and metrics ports, cluster ASN)', () => {
+    const lab = readFileSync(join(root, 'src/lab/supervisor.ts'), 'utf8');
+    assert.match(lab, /\.\.\.sharedAgentArgs\(o\.clusterAsn\)/);
+    assert.equal(NODE_HEALTH_PORT, HEALTH_PORT, 'lab status probes the health port the DaemonSet uses');
+    for (const { variant } of variants) {
+      const ds = manifestDaemonSetArgs(variant);
+      for (const a of sharedAgentArgs()) assert.ok(ds.includes(a), `${variant}: ${a}`);
+    }
+  });
 
   it('schema validation rejects what the API server would (so the checks above can fail)', () => {
     const [ds] = loadManifest('podnet-all.yaml').filter((o) => o.kind === 'DaemonSet');
