@@ -1,6 +1,7 @@
 // e2e: the upstream Kubernetes NetworkPolicy e2e model (kubernetes
 // test/e2e/network/netpol: namespaces x, y, z; pods a, b, c in each; servers
-// on 80 and 81 over TCP and UDP) in a 2-node lab with a BIRD ToR, with
+// on 80 and 81 over TCP and UDP) in a dual-stack 2-node lab with a BIRD ToR
+// (some cases are checked over IPv6 as well: both families' chains), with
 // podnetd's firewall controller enforcing. Each case writes policies (and
 // label changes) through the API server and checks the full 9x9 reachability
 // matrix of the ports it concerns against a truth table built independently
@@ -54,17 +55,26 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
   const name = `e${randomBytes(2).toString('hex')}`;
   let api: LabApi;
   let prober: Prober | undefined;
+  /** The same pods probed on their IPv6 addresses (the lab is dual-stack). */
+  let prober6: Prober | undefined;
   let pods: ProbePod[] = [];
+  let pods6: ProbePod[] = [];
   const policies: [string, string][] = [];
   const undo: (() => Promise<unknown>)[] = [];
   let targets: Target[] = [];
+  let targets6: Target[] = [];
 
   const model: ModelPod[] = NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ ns, name: pod })));
   const allow = (): Truth => new Truth(model, true);
   const ip = (ns: string, pod: string): string => pods.find((p) => p.ns === ns && p.name === pod)?.ip ?? '';
+  const ip6 = (ns: string, pod: string): string => pods6.find((p) => p.ns === ns && p.name === pod)?.ip ?? '';
   const probe = (): Prober => {
     if (prober === undefined) throw new Error('no prober');
     return prober;
+  };
+  const probe6 = (): Prober => {
+    if (prober6 === undefined) throw new Error('no IPv6 prober');
+    return prober6;
   };
 
   async function policy(ns: string, pname: string, spec: Obj): Promise<void> {
@@ -76,16 +86,18 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     await api.patch(kind, ns, objName, { metadata: { labels } });
     undo.push(() => api.patch(kind, ns, objName, { metadata: { labels: Object.fromEntries(Object.keys(labels).map((k) => [k, null])) } }));
   }
-  async function expect(what: string, expected: readonly Expectation[]): Promise<void> {
+  /** Checks the matrices over IPv4 and, with `v6`, the same truths over IPv6 (both families' chains). */
+  async function expect(what: string, expected: readonly Expectation[], opts: { v6?: boolean } = {}): Promise<void> {
     for (const e of expected) if (!targets.some((t) => t.port === e.port && t.proto === e.proto)) targets.push(e);
-    await probe().expectMatrix(what, expected, 30_000);
+    if (opts.v6 === true) for (const e of expected) if (!targets6.some((t) => t.port === e.port && t.proto === e.proto)) targets6.push(e);
+    await Promise.all([probe().expectMatrix(`${what} (IPv4)`, expected, 30_000), ...(opts.v6 === true ? [probe6().expectMatrix(`${what} (IPv6)`, expected, 30_000)] : [])]);
   }
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
     this.timeout(180_000);
     await sweepEarlierRuns();
-    const st = await labUp({ ...defaultOptions, name, nodes: 2, tor: 'bird', podsPerNode: 0, stateRoot });
+    const st = await labUp({ ...defaultOptions, name, nodes: 2, tor: 'bird', ipv6: true, podsPerNode: 0, stateRoot });
     api = new LabApi(st.apiServer?.url ?? '');
     for (const ns of NAMESPACES) await api.create('Namespace', { metadata: { name: ns, labels: { ns } } });
     let k = 0;
@@ -93,16 +105,20 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     pods = await waitFor('the 9 model pods Running with an IP and their port server', () => {
       const recs = loadState(join(stateRoot, name))?.pods ?? [];
       const found = model.map((m) => recs.find((r) => r.namespace === m.ns && r.name === m.name));
-      if (found.some((r) => r === undefined || r.ips.length === 0 || r.server === undefined)) return undefined;
-      return found.map((r) => ({ ns: r?.namespace ?? '', name: r?.name ?? '', netns: r?.netns ?? '', ip: r?.ips[0] ?? '' }));
+      if (found.some((r) => r === undefined || r.ips.length < 2 || r.server === undefined)) return undefined;
+      return found.map((r) => ({ ns: r?.namespace ?? '', name: r?.name ?? '', netns: r?.netns ?? '', ip: r?.ips.find((a) => !a.includes(':')) ?? '' }));
     }, { timeoutMs: 60_000, intervalMs: 200 });
+    const recs = loadState(join(stateRoot, name))?.pods ?? [];
+    pods6 = pods.map((p) => ({ ...p, ip: recs.find((r) => r.namespace === p.ns && r.name === p.name)?.ips.find((a) => a.includes(':')) ?? '' }));
     for (const ns of NAMESPACES) {
       const o = (await api.get('Namespace', undefined, ns)) as { metadata: { labels: Record<string, string> } };
       assert.equal(o.metadata.labels['kubernetes.io/metadata.name'], ns, 'the API server sets kubernetes.io/metadata.name');
     }
     prober = new Prober(pods, { timeoutMs: 1_000 });
-    // Cross-node cells need the routes podnetd learns over BGP: the first matrix waits for them.
-    await prober.expectMatrix('no policy: everything reaches everything', ALL_TARGETS.map((t) => ({ ...t, truth: allow() })), 60_000);
+    prober6 = new Prober(pods6, { timeoutMs: 1_000 });
+    // Cross-node cells need the routes podnetd learns over BGP: the first matrices wait for them.
+    await prober.expectMatrix('no policy: everything reaches everything (IPv4)', ALL_TARGETS.map((t) => ({ ...t, truth: allow() })), 60_000);
+    await prober6.expectMatrix('no policy: everything reaches everything (IPv6)', [TCP80, UDP80].map((t) => ({ ...t, truth: allow() })), 60_000);
   });
 
   afterEach(async function () {
@@ -111,12 +127,15 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     for (const [ns, p] of policies.splice(0)) await api.delete('NetworkPolicy', ns, p);
     for (const u of undo.splice(0).toReversed()) await u();
     const back = targets.splice(0);
-    await probe().expectMatrix('policies removed: back to all allowed', (back.length > 0 ? back : [TCP80]).map((t) => ({ ...t, truth: allow() })), 30_000);
+    const back6 = targets6.splice(0);
+    await probe().expectMatrix('policies removed: back to all allowed (IPv4)', (back.length > 0 ? back : [TCP80]).map((t) => ({ ...t, truth: allow() })), 30_000);
+    if (back6.length > 0) await probe6().expectMatrix('policies removed: back to all allowed (IPv6)', back6.map((t) => ({ ...t, truth: allow() })), 30_000);
   });
 
   after(async function () {
     this.timeout(60_000);
     prober?.stop();
+    prober6?.stop();
     await labDown(stateRoot, name).catch(() => undefined);
     await sweepPrefix(`pl-${name}-`);
   });
@@ -126,12 +145,13 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     assert.deepEqual([...nodes].sort(), ['node1', 'node2']);
     assert.equal(pods.length, 9);
     for (const p of pods) assert.match(p.ip, /^10\.244\.[12]\.\d+$/);
+    for (const p of pods6) assert.match(p.ip, /^fd00:10:244:[12]::[0-9a-f]+$/);
   });
 
   it('default-deny-ingress in x: nothing reaches x, x reaches y and z', async function () {
     await policy('x', 'deny-ingress', { podSelector: {}, policyTypes: ['Ingress'] });
     const truth = allow().expectAllIngress({ ns: 'x' }, false).allowLoopback();
-    await expect('deny all ingress in x', [{ ...TCP80, truth }, { ...UDP80, truth }]);
+    await expect('deny all ingress in x', [{ ...TCP80, truth }, { ...UDP80, truth }], { v6: true });
   });
 
   it('allow-all ingress beside default-deny in x: policies are a union, everything is allowed again', async function () {
@@ -172,7 +192,7 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
   it('named port serve-81-tcp: 81/TCP open to all, 80/TCP and 81/UDP closed on x/a', async function () {
     await policy('x', 'named', { podSelector: { matchLabels: { pod: 'a' } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 'serve-81-tcp' }] }] });
     const closed = (): Truth => allow().expectAllIngress({ ns: 'x', pod: 'a' }, false).allowLoopback();
-    await expect('x/a ingress on serve-81-tcp only', [{ ...TCP81, truth: allow() }, { ...TCP80, truth: closed() }, { ...UDP81, truth: closed() }]);
+    await expect('x/a ingress on serve-81-tcp only', [{ ...TCP81, truth: allow() }, { ...TCP80, truth: closed() }, { ...UDP81, truth: closed() }], { v6: true });
   });
 
   it('port range 75-80 (endPort): 80 open, 81 just outside', async function () {
@@ -189,12 +209,12 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
   it('default-deny-egress in x: x reaches nothing, the rest reaches x', async function () {
     await policy('x', 'deny-egress', { podSelector: {}, policyTypes: ['Egress'] });
     const truth = allow().expectAllEgress({ ns: 'x' }, false).allowLoopback();
-    await expect('deny all egress from x', [{ ...TCP80, truth }, { ...UDP80, truth }]);
+    await expect('deny all egress from x', [{ ...TCP80, truth }, { ...UDP80, truth }], { v6: true });
   });
 
   it('egress allowed to one namespace: x reaches y only', async function () {
     await policy('x', 'egress-y', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }] });
-    await expect('x egress to y', [{ ...TCP80, truth: allow().expectAllEgress({ ns: 'x' }, false).expect({ ns: 'x' }, { ns: 'y' }, true).allowLoopback() }]);
+    await expect('x egress to y', [{ ...TCP80, truth: allow().expectAllEgress({ ns: 'x' }, false).expect({ ns: 'x' }, { ns: 'y' }, true).allowLoopback() }], { v6: true });
   });
 
   it('ipBlock with except (pod IPs): x/a egress to 10.244.0.0/16 except y/b; y/c ingress from it except z/a', async function () {
@@ -202,6 +222,17 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     await policy('y', 'cidr-ingress', { podSelector: { matchLabels: { pod: 'c' } }, ingress: [{ from: [{ ipBlock: { cidr: '10.244.0.0/16', except: [`${ip('z', 'a')}/32`] } }] }] });
     const truth = allow().expect({ ns: 'x', pod: 'a' }, { ns: 'y', pod: 'b' }, false).expect({ ns: 'z', pod: 'a' }, { ns: 'y', pod: 'c' }, false);
     await expect('ipBlock except', [{ ...TCP80, truth }]);
+  });
+
+  it('ipBlock with except over IPv6 (pod IPs): x/a egress to fd00:10:244::/48 except y/b; y/c ingress from it except z/a; IPv4 untouched by the v6 blocks', async function () {
+    await policy('x', 'cidr6-egress', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: 'fd00:10:244::/48', except: [`${ip6('y', 'b')}/128`] } }] }] });
+    await policy('y', 'cidr6-ingress', { podSelector: { matchLabels: { pod: 'c' } }, ingress: [{ from: [{ ipBlock: { cidr: 'fd00:10:244::/48', except: [`${ip6('z', 'a')}/128`] } }] }] });
+    const v6 = allow().expect({ ns: 'x', pod: 'a' }, { ns: 'y', pod: 'b' }, false).expect({ ns: 'z', pod: 'a' }, { ns: 'y', pod: 'c' }, false);
+    // over IPv4 the blocks match nothing: x/a has no IPv4 egress and y/c no IPv4 ingress (but loopback)
+    const v4 = allow().expectAllEgress({ ns: 'x', pod: 'a' }, false).expectAllIngress({ ns: 'y', pod: 'c' }, false).allowLoopback();
+    targets6.push(TCP80);
+    targets.push(TCP80);
+    await Promise.all([probe6().expectMatrix('ipBlock except (IPv6)', [{ ...TCP80, truth: v6 }], 30_000), probe().expectMatrix('IPv6 ipBlocks over IPv4', [{ ...TCP80, truth: v4 }], 30_000)]);
   });
 
   it('policy update: the peer selector changes from pod=b to pod=c and enforcement follows', async function () {
@@ -230,7 +261,7 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
     const closed = (): Truth => allow().expectAllIngress({ ns: 'x', pod: 'a' }, false).allowLoopback();
     await expect('no namespace is team=blue', [{ ...TCP80, truth: closed() }]);
     await label('Namespace', undefined, 'z', { team: 'blue' });
-    await expect('z is team=blue', [{ ...TCP80, truth: closed().expect({ ns: 'z' }, { ns: 'x', pod: 'a' }, true) }]);
+    await expect('z is team=blue', [{ ...TCP80, truth: closed().expect({ ns: 'z' }, { ns: 'x', pod: 'a' }, true) }], { v6: true });
     await api.patch('Namespace', undefined, 'z', { metadata: { labels: { team: null } } });
     await expect('z is no longer team=blue', [{ ...TCP80, truth: closed() }]);
   });
@@ -280,6 +311,6 @@ describe('NetworkPolicy: the upstream e2e model in the lab (e2e)', function () {
   it('default-deny ingress and egress (policyTypes both) in x: x is cut off both ways', async function () {
     await policy('x', 'deny-both', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     const truth = allow().expectAllIngress({ ns: 'x' }, false).expectAllEgress({ ns: 'x' }, false).allowLoopback();
-    await expect('deny all in x both ways', [{ ...TCP80, truth }, { ...UDP81, truth }]);
+    await expect('deny all in x both ways', [{ ...TCP80, truth }, { ...UDP81, truth }], { v6: true });
   });
 });
