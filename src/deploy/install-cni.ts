@@ -13,6 +13,7 @@ export class InstallError extends Error {
 }
 
 interface PodCidrNode {
+  readonly metadata?: { readonly name?: string };
   readonly spec?: { readonly podCIDR?: string; readonly podCIDRs?: readonly string[] };
 }
 
@@ -50,7 +51,8 @@ export function fillConfList(templateJson: string, podCidrs: readonly string[]):
 /** GETs this node through a list with a field selector (verb list, as the caches). */
 export async function fetchPodCidrs(transport: Transport, nodeName: string): Promise<string[]> {
   const body = (await transport.getJson('/api/v1/nodes', { fieldSelector: `metadata.name=${nodeName}` })) as { items?: PodCidrNode[] };
-  const node = body.items?.[0];
+  // Match the name too: a server that ignores the selector must not hand us another node's CIDR.
+  const node = body.items?.find((n) => n.metadata?.name === nodeName);
   if (node === undefined) throw new InstallError(`node ${nodeName} not found`);
   return podCidrsOf(node);
 }
