@@ -20,8 +20,10 @@ export const variants: readonly { readonly variant: Variant; readonly file: stri
   { variant: 'router-firewall', file: 'podnet-router-firewall.yaml', title: 'routes + NetworkPolicy, next to kube-proxy' },
 ];
 
-/** Placeholder replaced at install time (deploy/README.md). */
+/** Placeholders replaced at install time (deploy/README.md). */
 export const IMAGE_PLACEHOLDER = '${PODNET_IMAGE}';
+export const API_HOST_PLACEHOLDER = '${KUBERNETES_API_HOST}';
+export const API_PORT_PLACEHOLDER = '${KUBERNETES_API_PORT}';
 export const NAMESPACE = 'kube-system';
 export const NAME = 'podnet';
 export const CNI_CONF_FILE = '10-podnet.conflist';
@@ -79,6 +81,22 @@ export const resources = {
   limits: { memory: '512Mi' },
 } as const;
 
+/**
+ * The API server as the containers reach it. Next to kube-proxy, the in-cluster
+ * `kubernetes` Service works. Without kube-proxy the ClusterIP only works once
+ * podnetd's own service proxy runs, so the pod names the API server directly:
+ * client-node's in-cluster config reads these two variables (and the service
+ * account token), and a container's env wins over the kubelet's service links.
+ */
+function apiEnv(variant: Variant): { name: string; value: string }[] {
+  return variant === 'all'
+    ? [
+        { name: 'KUBERNETES_SERVICE_HOST', value: API_HOST_PLACEHOLDER },
+        { name: 'KUBERNETES_SERVICE_PORT', value: API_PORT_PLACEHOLDER },
+      ]
+    : [];
+}
+
 function labels(): Record<string, string> {
   return { 'app.kubernetes.io/name': NAME, 'k8s-app': NAME };
 }
@@ -126,7 +144,7 @@ function daemonSet(variant: Variant): IDaemonSet {
               image: IMAGE_PLACEHOLDER,
               command: ['podnet-install-cni'],
               args: ['--template', `/etc/podnet/cni/${CNI_CONF_FILE}`, '--out', `/host/etc/cni/net.d/${CNI_CONF_FILE}`],
-              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, ...apiEnv(variant)],
               // Root only to write the root-owned host directory; no capability.
               securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               volumeMounts: [
@@ -141,7 +159,7 @@ function daemonSet(variant: Variant): IDaemonSet {
               image: IMAGE_PLACEHOLDER,
               command: ['podnetd'],
               args: agentArgs(variant),
-              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+              env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, ...apiEnv(variant)],
               ports: [
                 { name: 'health', containerPort: HEALTH_PORT, protocol: 'TCP' },
                 { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },

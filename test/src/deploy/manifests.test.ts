@@ -10,9 +10,10 @@ import { ConfigMap, ServiceAccount } from 'kubernetes-models/v1';
 import { parseArgs } from '../../../src/config.ts';
 import { generatedFiles } from '../../../src/deploy/generated.ts';
 import { fillConfList } from '../../../src/deploy/install-cni.ts';
-import { CNI_CONF_FILE, HEALTH_PORT, IMAGE_PLACEHOLDER, METRICS_PORT, sharedAgentArgs, variants } from '../../../src/deploy/manifests.ts';
+import { API_HOST_PLACEHOLDER, API_PORT_PLACEHOLDER, CNI_CONF_FILE, HEALTH_PORT, IMAGE_PLACEHOLDER, METRICS_PORT, sharedAgentArgs, variants } from '../../../src/deploy/manifests.ts';
 import { NODE_HEALTH_PORT } from '../../../src/lab/topology.ts';
 import { podNetworkConfList } from '../../../src/lab/cni.ts';
+import { parseAllDocuments } from 'yaml';
 import { loadManifest, repoRoot as root } from './load.ts';
 import type { Obj } from './load.ts';
 
@@ -119,6 +120,14 @@ describe('deploy manifests', () => {
         assert.equal(spec.updateStrategy.rollingUpdate?.maxUnavailable, 1);
         assert.ok(pod.tolerations.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.operator === 'Exists'));
         for (const c of [agent, ...pod.initContainers]) assert.equal((c as { image?: string }).image, IMAGE_PLACEHOLDER);
+        // Without kube-proxy, both containers name the API server directly (the ClusterIP is not served yet).
+        for (const c of [agent, ...pod.initContainers]) {
+          const env = new Map((c.env ?? []).map((e) => [e.name, (e as { value?: string }).value]));
+          if (variant === 'all') {
+            assert.equal(env.get('KUBERNETES_SERVICE_HOST'), API_HOST_PLACEHOLDER, c.name);
+            assert.equal(env.get('KUBERNETES_SERVICE_PORT'), API_PORT_PLACEHOLDER, c.name);
+          } else assert.ok(!env.has('KUBERNETES_SERVICE_HOST'), c.name);
+        }
       });
 
       it('mounts only the host paths it uses: the CNI conf dir (init container), the xtables lock and /run/podnet', () => {
@@ -152,6 +161,18 @@ describe('deploy manifests', () => {
       const ds = manifestDaemonSetArgs(variant);
       for (const a of sharedAgentArgs()) assert.ok(ds.includes(a), `${variant}: ${a}`);
     }
+  });
+
+  it('after substituting the placeholders as deploy/README.md says, the manifest is still valid (a port stays a string)', () => {
+    const text = readFileSync(join(root, 'deploy/podnet-all.yaml'), 'utf8')
+      .replaceAll(IMAGE_PLACEHOLDER, 'registry.example.com/podnet:0.1.0')
+      .replaceAll(API_HOST_PLACEHOLDER, '198.18.0.10')
+      .replaceAll(API_PORT_PLACEHOLDER, '6443');
+    const objs = parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
+    for (const o of objs) validate(o);
+    const ds = objs.find((o) => o.kind === 'DaemonSet')?.['spec'] as DsSpec;
+    const env = ds.template.spec.containers[0]?.env ?? [];
+    assert.equal((env.find((e) => e.name === 'KUBERNETES_SERVICE_PORT') as { value?: unknown } | undefined)?.value, '6443');
   });
 
   it('schema validation rejects what the API server would (so the checks above can fail)', () => {
