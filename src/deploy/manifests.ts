@@ -130,12 +130,15 @@ function daemonSet(variant: Variant): IDaemonSet {
         spec: {
           serviceAccountName: NAME,
           hostNetwork: true,
-          dnsPolicy: 'ClusterFirstWithHostNet',
+          // The node's resolver: cluster DNS needs the service proxy this pod may be.
+          dnsPolicy: 'Default',
           priorityClassName: 'system-node-critical',
           terminationGracePeriodSeconds: 30,
+          // Every node needs its pod network: control-plane nodes, not-ready
+          // nodes (podnet is what makes them ready) and any other taint.
           tolerations: [
-            { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
-            { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoSchedule' },
+            { operator: 'Exists', effect: 'NoSchedule' },
+            { operator: 'Exists', effect: 'NoExecute' },
             { key: 'CriticalAddonsOnly', operator: 'Exists' },
           ],
           initContainers: [

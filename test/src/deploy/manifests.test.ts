@@ -49,7 +49,7 @@ interface DsSpec {
     spec: {
       hostNetwork: boolean;
       serviceAccountName: string;
-      tolerations: { key?: string; operator: string }[];
+      tolerations: { key?: string; operator: string; effect?: string }[];
       initContainers: Container[];
       containers: Container[];
       volumes: { name: string; hostPath?: { path: string }; configMap?: { name: string } }[];
@@ -118,7 +118,11 @@ describe('deploy manifests', () => {
         assert.ok(agent.resources?.requests?.['memory'] !== undefined && agent.resources.requests['cpu'] !== undefined);
         assert.equal(spec.updateStrategy.type, 'RollingUpdate');
         assert.equal(spec.updateStrategy.rollingUpdate?.maxUnavailable, 1);
-        assert.ok(pod.tolerations.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.operator === 'Exists'));
+        // Scheduling semantics of a toleration (key empty + Exists matches every key; effect empty matches every effect).
+        const tolerates = (key: string, effect: string): boolean =>
+          pod.tolerations.some((t) => (t.key === undefined || t.key === key) && t.operator === 'Exists' && (t.effect === undefined || t.effect === effect));
+        assert.ok(tolerates('node-role.kubernetes.io/control-plane', 'NoSchedule'));
+        assert.ok(tolerates('node.kubernetes.io/not-ready', 'NoSchedule') && tolerates('node.kubernetes.io/not-ready', 'NoExecute'));
         for (const c of [agent, ...pod.initContainers]) assert.equal((c as { image?: string }).image, IMAGE_PLACEHOLDER);
         // Without kube-proxy, both containers name the API server directly (the ClusterIP is not served yet).
         for (const c of [agent, ...pod.initContainers]) {
