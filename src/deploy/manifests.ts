@@ -76,6 +76,9 @@ export function cniTemplate(): string {
 // 0.14 CPU-seconds per 41 s idle (about 4 millicores). Requests cover the RSS
 // with headroom; the memory limit leaves room for a larger cluster's caches and
 // RIB; no CPU limit (throttling delays keepalives and the data plane sync).
+export const measuredNote =
+  'Requests from the lab (podnet lab up, 2 nodes, 4 pods, all controllers): podnetd VmRSS/VmHWM 181-184 MB, ~0.9 CPU-s to start, ~4 millicores idle.';
+
 export const resources = {
   requests: { cpu: '50m', memory: '200Mi' },
   limits: { memory: '512Mi' },
