@@ -18,7 +18,7 @@ import type { DestinationView, GlobalView, LastErrorView, MessageCountersView, N
 import { Rib, type BestPathChange, type PathSource } from './rib/index.ts';
 import { Listener, Peer, canonicalAddress, realClock, type Clock, type ListenerPeer, type PeerDown, type SessionInfo } from './session/index.ts';
 import { FAMILIES, familyAfiSafi, type Asn, type Family, type Prefix, type RouterId } from './types.ts';
-import { CeaseSubcode, encodeRouteRefresh, updateRoutes, type PathAttributes, type UpdateMessage } from './wire/index.ts';
+import { CeaseSubcode, encodeRouteRefresh, type PathAttributes, type UpdateMessage } from './wire/index.ts';
 import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
 import { adjInPaths, adjOutPaths, familyCounts, ribDestinations, type Ager } from './speaker/reads.ts';
 import { compareAddresses, comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
@@ -45,8 +45,6 @@ interface Neighbor {
   readonly endOfRib: Map<Family, number>;
 }
 
-const ageKey = (source: string, prefix: Prefix): string => `${source} ${prefix}`;
-
 export class Speaker {
   readonly asn: Asn;
   readonly routerId: RouterId;
@@ -56,8 +54,6 @@ export class Speaker {
   readonly #neighbors = new Map<string, Neighbor>();
   readonly #rib: Rib;
   readonly #originated = new Map<Prefix, OriginateRequest>();
-  /** When each (source, prefix) path was received or originated (epoch ms), for the Age column. */
-  readonly #since = new Map<string, number>();
   #started = false;
 
   constructor(opts: SpeakerOptions) {
@@ -167,7 +163,6 @@ export class Speaker {
     await n.peer.stop({ subcode });
     n.peer.dispose();
     this.#rib.removePeer(n.address);
-    this.#forgetAges(n.address);
     this.#log('info', 'neighbor removed', { neighbor: n.address });
   }
 
@@ -248,14 +243,12 @@ export class Speaker {
     if (prev !== undefined && JSON.stringify(prev) === JSON.stringify(r)) return;
     this.#originated.set(r.prefix, r);
     const attributes = originAttributes(r);
-    this.#since.set(ageKey('local', r.prefix), Date.now());
     this.#rib.originate({ prefix: r.prefix, attributes, nextHop: r.nextHop ?? null });
   }
 
   /** Withdraws a local route; false when it was not originated. */
   withdraw(prefix: Prefix): boolean {
     if (!this.#originated.delete(prefix)) return false;
-    this.#since.delete(ageKey('local', prefix));
     this.#rib.withdrawLocal(prefix);
     return true;
   }
@@ -350,18 +343,10 @@ export class Speaker {
     return (l.addresses ?? []).find((a) => a.includes(':') === v6 && a !== '0.0.0.0' && a !== '::');
   }
 
-  /** Ages of paths in seconds, as of now. */
+  /** Ages of paths in seconds, as of now, from the RIB's record of when each path was received or last changed. */
   #ager(): Ager {
     const now = Date.now();
-    return (source, prefix) => {
-      const t = this.#since.get(ageKey(source, prefix));
-      return t === undefined ? null : Math.max(0, Math.round((now - t) / 1000));
-    };
-  }
-
-  #forgetAges(source: string): void {
-    const head = `${source} `;
-    for (const k of this.#since.keys()) if (k.startsWith(head)) this.#since.delete(k);
+    return (since) => (since === undefined || since === null ? null : Math.max(0, Math.round((now - since) / 1000)));
   }
 
   /**
@@ -405,20 +390,16 @@ export class Speaker {
     n.endOfRib.clear();
     this.#log('warn', 'neighbor down', { neighbor: n.address, reason: down.reason, communication: notification?.communication ?? undefined });
     this.#rib.peerDown(n.address);
-    this.#forgetAges(n.address);
   }
 
   /** RFC 4271 §9: the RIB applies the UPDATE; the speaker keeps the ages of the routes for the views. */
   #onUpdate(n: Neighbor, msg: UpdateMessage): void {
     n.counters.updatesIn++;
     const r = this.#rib.receiveUpdate(n.address, msg);
-    const now = Date.now();
     // RFC 4724 §2: the neighbour finished its initial announcements of this family
-    if (r.endOfRib !== null) n.endOfRib.set(r.endOfRib, now);
-    const { announced, withdrawn } = updateRoutes(msg);
-    for (const l of withdrawn.values()) for (const p of l.prefixes) this.#since.delete(ageKey(n.address, p));
-    if (r.rejectedBy === null) for (const l of announced.values()) for (const p of l.prefixes) this.#since.set(ageKey(n.address, p), now);
-    else this.#log('warn', 'UPDATE routes refused', { neighbor: n.address, reason: r.rejectedBy, errors: msg.errors?.map((e) => e.message) });
+    if (r.endOfRib !== null) n.endOfRib.set(r.endOfRib, Date.now());
+    // per-route ages live in the RIB's paths (PathView.since): nothing per prefix here, this is the full-table hot path
+    if (r.rejectedBy !== null) this.#log('warn', 'UPDATE routes refused', { neighbor: n.address, reason: r.rejectedBy, errors: msg.errors?.map((e) => e.message) });
   }
 
   /**

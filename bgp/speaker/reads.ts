@@ -1,15 +1,16 @@
 // The speaker's read views over the RIB: the Loc-RIB with every candidate
 // (best marked with its deciding reason, ECMP members, eligibility), one
 // neighbour's Adj-RIB-In and Adj-RIB-Out, and per-family counts. Listings are
-// sorted by prefix; ages come from the speaker through an Ager.
+// sorted by prefix; ages come from the RIB's paths (when each was received or
+// last changed), turned into seconds by the speaker's Ager.
 // RFCs: 4271 §3.2 (Adj-RIB-In, Loc-RIB, Adj-RIB-Out), §9.1.2.2 (reason).
 import type { DestinationView, PathView } from '../api.ts';
 import type { Rib } from '../rib/index.ts';
 import { FAMILIES, prefixFamily, type Family, type Prefix } from '../types.ts';
 import { comparePrefixes, pathView, sourceText } from './views.ts';
 
-/** Seconds since the path of (source, prefix) was received or originated, or null when unknown. */
-export type Ager = (source: string, prefix: Prefix) => number | null;
+/** Seconds since `since` (epoch ms: when a path was received or last changed), or null when unknown. */
+export type Ager = (since: number | null | undefined) => number | null;
 
 /** The Loc-RIB with every candidate path, best first; optionally one family and/or one prefix. */
 export function ribDestinations(rib: Rib, age: Ager, family?: Family, prefix?: Prefix): DestinationView[] {
@@ -25,7 +26,7 @@ export function ribDestinations(rib: Rib, age: Ager, family?: Family, prefix?: P
     if (family !== undefined && prefixFamily(p) !== family) continue;
     const l = rib.lookup(p);
     if (l === null || l.candidates.length === 0) continue;
-    const paths = l.candidates.map((c) => pathView(p, sourceText(c), c, { best: c.best, multipath: c.multipath, valid: c.eligible, reason: c.best ? l.reason : null, ageS: age(sourceText(c), p) }));
+    const paths = l.candidates.map((c) => pathView(p, sourceText(c), c, { best: c.best, multipath: c.multipath, valid: c.eligible, reason: c.best ? l.reason : null, ageS: age(c.since) }));
     out.push({ prefix: p, family: l.family, paths });
   }
   return out;
@@ -37,7 +38,7 @@ export function adjInPaths(rib: Rib, id: string, age: Ager, family?: Family): Pa
   for (const f of FAMILIES) {
     if (family !== undefined && f !== family) continue;
     for (const e of rib.adjIn(id, f)) {
-      out.push(pathView(e.prefix, id, e, { best: false, multipath: false, valid: true, reason: null, ageS: age(id, e.prefix) }));
+      out.push(pathView(e.prefix, id, e, { best: false, multipath: false, valid: true, reason: null, ageS: age(e.since) }));
     }
   }
   return out.sort((a, b) => comparePrefixes(a.prefix as Prefix, b.prefix as Prefix));
@@ -50,7 +51,7 @@ export function adjOutPaths(rib: Rib, id: string, age: Ager, family?: Family): P
     if (family !== undefined && f !== family) continue;
     for (const e of rib.adjOut(id, f)) {
       const best = rib.lookup(e.prefix)?.candidates.find((c) => c.best);
-      const ageS = best === undefined ? null : age(sourceText(best), e.prefix);
+      const ageS = best === undefined ? null : age(best.since);
       out.push(pathView(e.prefix, 'local', e, { best: false, multipath: false, valid: true, reason: null, ageS }));
     }
   }
