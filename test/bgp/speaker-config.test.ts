@@ -4,6 +4,8 @@
 // (RFC 4486), removal sends Peer De-configured and withdraws the neighbour's
 // routes; hard reset sends Administrative Reset with its RFC 9003 message and
 // reconnects; soft reset out re-sends the Adj-RIB-Out without a new session.
+// The route views carry each path's age (from the RIB's record of when the
+// path was received or originated).
 import assert from 'node:assert/strict';
 import { Speaker, parseAsn, parseIpAddress, parsePrefix, parseRouterId, type NeighborConfig } from '../../bgp/index.ts';
 
@@ -49,6 +51,15 @@ describe('bgp/speaker: neighbours at run time', function () {
     assert.equal(`${err.notification?.code}/${err.notification?.subcode}`, '6/6');
     await until('re-established with the new hold time', () => a.neighbor('127.0.0.2').session?.holdTimeS === 9 && a.neighbor('127.0.0.2').holdTimeS === 12);
     await until("b's route back", () => a.rib().length === 1);
+  });
+
+  it('route views show the age of received and originated paths, from the RIB', () => {
+    const ages = (paths: readonly { ageS: number | null }[]): (number | null)[] => paths.map((p) => p.ageS);
+    // received well under a second ago: 0 s (1 s precision), never null (unknown)
+    assert.deepEqual(ages(a.rib().flatMap((d) => d.paths)), [0]);
+    assert.deepEqual(ages(a.adjIn('127.0.0.2')), [0]);
+    assert.deepEqual(ages(b.rib().flatMap((d) => d.paths)), [0]);
+    assert.deepEqual(ages(b.adjOut('127.0.0.1')), [0]);
   });
 
   it('removal sends Peer De-configured and withdraws its routes', async () => {
