@@ -10,6 +10,7 @@
 // p50 / p90 / p99 / max, overall and per event kind. Needs root.
 // Usage: node bench/netpol-latency.ts [--events 32]
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultOptions, labDown, labUp, listLabs, loadState, procAlive, sweepPrefix, waitFor } from '../src/lab/index.ts';
@@ -71,9 +72,10 @@ async function main(): Promise<void> {
      * the start of the first probe from which on every probe shows `want`,
      * for at least 300 ms of probes: ms from before the write to that start.
      */
-    const measure = async (want: boolean, write: () => Promise<unknown>): Promise<number> => {
+    const measure = async (want: boolean, write: () => Promise<unknown>): Promise<{ ms: number; runs: string }> => {
       const probes: { sent: number; ok?: boolean }[] = [];
       const inflight: Promise<void>[] = [];
+      writes.push(Date.now());
       const t0 = performance.now();
       const written = write();
       let settled: number | undefined;
@@ -95,10 +97,25 @@ async function main(): Promise<void> {
         await written;
         await Promise.all(inflight);
       }
-      return settled;
+      // the probes' verdicts by start time, as runs: "0-10 reached, 15-790 blocked"
+      const runs: string[] = [];
+      let from = 0;
+      probes.forEach((q, k) => {
+        const next = probes[k + 1];
+        if (next === undefined || next.ok !== q.ok) {
+          runs.push(`${((probes[from]?.sent ?? t0) - t0).toFixed(0)}-${(q.sent - t0).toFixed(0)} ${q.ok === true ? 'reached' : 'blocked'}`);
+          from = k + 1;
+        }
+      });
+      return { ms: settled, runs: runs.join(', ') };
     };
+    const writes: number[] = [];
     const kinds: Record<string, number[]> = { 'policy create (blocks)': [], 'policy delete (allows)': [], 'label add (blocks)': [], 'label remove (allows)': [] };
-    const add = (k: string, v: number): void => void kinds[k]?.push(v);
+    const order: { kind: string; ms: number; runs: string }[] = [];
+    const add = (k: string, r: { ms: number; runs: string }): void => {
+      kinds[k]?.push(r.ms);
+      order.push({ kind: k, ...r });
+    };
     for (let e = 0; e < EVENTS; e += 4) {
       add('policy create (blocks)', await measure(false, () => api.create('NetworkPolicy', { metadata: { name: 'deny', namespace: NS }, spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'] } })));
       add('policy delete (allows)', await measure(true, () => api.delete('NetworkPolicy', NS, 'deny')));
@@ -109,6 +126,23 @@ async function main(): Promise<void> {
     process.stdout.write(`event-to-enforcement latency (API write -> start of the first probe with the new verdict, probes every ${PERIOD_MS} ms, client node1 -> server node2 TCP 80):\n`);
     process.stdout.write(`  ${'all'.padEnd(24)} ${fmt(all)}\n`);
     for (const [k, xs] of Object.entries(kinds)) process.stdout.write(`  ${k.padEnd(24)} ${fmt(xs)}\n`);
+    // The agent's share, from node2's podnetd log: wall clock of the write -> the first "firewall: applied" logged after it.
+    const applied = readFileSync(join(stateRoot, name, 'nodes', 'node2', 'podnetd.log'), 'utf8')
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          const o = JSON.parse(l) as { time?: string; msg?: string };
+          return o.msg === 'firewall: applied' && o.time !== undefined ? [Date.parse(o.time)] : [];
+        } catch {
+          return [];
+        }
+      });
+    const agent = writes.flatMap((w) => {
+      const a = applied.find((t) => t >= w);
+      return a === undefined ? [] : [a - w];
+    });
+    process.stdout.write(`  ${'agent: write -> applied'.padEnd(24)} ${fmt(agent)}   (node2's podnetd log, ms clock)\n`);
+    order.forEach((e, k) => (e.ms > 50 ? process.stdout.write(`  slow event #${k} (${e.kind}): ${e.ms.toFixed(0)} ms; the agent logged its apply ${agent[k] ?? '?'} ms after the write; probes by start (ms after the write): ${e.runs}\n`) : undefined));
   } finally {
     prober?.stop();
     await labDown(stateRoot, name).catch(() => undefined);
