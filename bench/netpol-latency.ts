@@ -131,18 +131,24 @@ async function main(): Promise<void> {
       .split('\n')
       .flatMap((l) => {
         try {
-          const o = JSON.parse(l) as { time?: string; msg?: string };
-          return o.msg === 'firewall: applied' && o.time !== undefined ? [Date.parse(o.time)] : [];
+          const o = JSON.parse(l) as { time?: string; msg?: string; controller?: string };
+          return (o.msg === 'firewall: applied' || (o.controller === 'firewall' && o.msg !== undefined)) && o.time !== undefined ? [{ t: Date.parse(o.time), line: l }] : [];
         } catch {
           return [];
         }
       });
     const agent = writes.flatMap((w) => {
-      const a = applied.find((t) => t >= w);
-      return a === undefined ? [] : [a - w];
+      const a = applied.find((x) => x.t >= w && x.line.includes('"firewall: applied"'));
+      return a === undefined ? [] : [a.t - w];
     });
     process.stdout.write(`  ${'agent: write -> applied'.padEnd(24)} ${fmt(agent)}   (node2's podnetd log, ms clock)\n`);
     order.forEach((e, k) => (e.ms > 50 ? process.stdout.write(`  slow event #${k} (${e.kind}): ${e.ms.toFixed(0)} ms; the agent logged its apply ${agent[k] ?? '?'} ms after the write; probes by start (ms after the write): ${e.runs}\n`) : undefined));
+    // what the firewall logged around the slow events
+    order.forEach((e, k) => {
+      const w = writes[k];
+      if (e.ms <= 50 || w === undefined) return;
+      for (const x of applied.filter((y) => y.t >= w - 100 && y.t <= w + 1_500)) process.stdout.write(`    +${x.t - w} ms ${x.line.slice(0, 400)}\n`);
+    });
   } finally {
     prober?.stop();
     await labDown(stateRoot, name).catch(() => undefined);
