@@ -43,7 +43,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     const child = execFile(
       cmd,
       [...args],
-      { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 16 * 1024 * 1024, env: opts.env ?? process.env, encoding: 'utf8' },
+      { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env, encoding: 'utf8' },
       (err, stdout, stderr) => {
         const raw = err === null ? 0 : ((err as { code?: number | string | null }).code ?? null);
         if (err !== null && opts.allowFail !== true) {

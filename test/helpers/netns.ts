@@ -4,7 +4,7 @@
 // with deadlines, and a teardown that always runs (own PIDs, own namespaces).
 // Nothing is ever created in the root namespace (../shared/docs/TESTING.md).
 // No RFCs; addresses stay inside 198.18.0.0/15 (RFC 2544) and fd00::/8 (RFC 4193).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,89 +16,14 @@ export const NETNS_PREFIX_RE = /^pn[0-9a-f]{4}-/;
 /** Owner records: one file per run prefix holding "<pid> <starttime>". */
 const OWNER_DIR = join(tmpdir(), 'podnet-netns-owners');
 
-export interface ExecResult {
-  readonly stdout: string;
-  readonly stderr: string;
-}
+// Commands, errors, waits and PID identity are the lab's own (src/lab/netns.ts):
+// one implementation for the lab and its tests.
+import { procStartTime, run, waitFor } from '../../src/lab/netns.ts';
+import type { ExecResult, RunOptions } from '../../src/lab/netns.ts';
 
-export class CommandError extends Error {
-  readonly command: readonly string[];
-  readonly code: number | string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  constructor(command: readonly string[], code: number | string | null, stdout: string, stderr: string) {
-    super(`command failed (${String(code)}): ${command.join(' ')}\n${stderr.trim()}`);
-    this.name = 'CommandError';
-    this.command = command;
-    this.code = code;
-    this.stdout = stdout;
-    this.stderr = stderr;
-  }
-}
-
-export interface RunOptions {
-  readonly timeoutMs?: number;
-  readonly input?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  /** Resolve with the output instead of rejecting on a non-zero exit. */
-  readonly allowFail?: boolean;
-}
-
-/** Runs a command to completion (no shell) and returns its output. */
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      cmd,
-      [...args],
-      { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env, encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        if (err && opts.allowFail !== true) {
-          const code = (err as { code?: number | string | null }).code ?? null;
-          reject(new CommandError([cmd, ...args], code, stdout, stderr));
-          return;
-        }
-        resolve({ stdout, stderr });
-      },
-    );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
-
-/** Polls `probe` until it returns a value other than undefined/false, or throws after the deadline. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  opts: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  const interval = opts.intervalMs ?? 100;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e: unknown) {
-      lastError = e;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${opts.timeoutMs ?? 15_000} ms waiting for ${what}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
-
-/** Field 22 of /proc/PID/stat (start time in clock ticks), to never signal a recycled PID. */
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may contain spaces or parentheses: fields start after the last ')'
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19];
-  } catch {
-    return undefined;
-  }
-}
+export { CommandError } from '../../src/lab/netns.ts';
+export { procStartTime, run, waitFor };
+export type { ExecResult, RunOptions };
 
 /** A long-running process started inside a namespace; `ip netns exec` execs it, so `pid` is its own. */
 export class NsProcess {
