@@ -116,6 +116,25 @@ export interface NeighborView {
   /** Per family, when the current session's End-of-RIB marker (RFC 4724 §2) arrived (epoch ms); empty until one does. */
   readonly endOfRib: readonly EndOfRibView[];
   readonly lastError: LastErrorView | null;
+  readonly gracefulRestart: GracefulRestartView;
+}
+
+/** Graceful restart (RFC 4724) toward one neighbour. */
+export interface GracefulRestartView {
+  /** We advertise graceful restart (and act as helper). */
+  readonly enabled: boolean;
+  /** The Restart Time in the neighbour's last capability (seconds), or null when it sent none. */
+  readonly peerRestartTimeS: number | null;
+  /** Both sides sent the N bit (RFC 8538). */
+  readonly notification: boolean;
+  /**
+   * 'peer-restarting': the session is down and the neighbour's routes are kept
+   * as stale; 'waiting-end-of-rib': it is back and stale routes wait for its
+   * End-of-RIB; 'none' otherwise.
+   */
+  readonly state: 'none' | 'peer-restarting' | 'waiting-end-of-rib';
+  /** Stale routes per family. */
+  readonly stale: readonly { readonly family: Family; readonly routes: number }[];
 }
 
 /** One End-of-RIB received from a neighbour on its current session. */
@@ -160,6 +179,8 @@ export interface PathView {
    * ebgp-over-ibgp, igp-cost, router-id, cluster-list-length, peer-address, path-id.
    */
   readonly reason: string | null;
+  /** Kept from a lost session under graceful restart (RFC 4724 §4.2), not re-announced yet. */
+  readonly stale: boolean;
 }
 
 /** All paths of one prefix, best first. */

@@ -14,11 +14,11 @@
 // (Cease subcodes for reset, shutdown, deconfiguration, configuration
 // change), 9003 (shutdown communication), 4760 (families per neighbour).
 import type { Socket } from 'node:net';
-import type { DestinationView, GlobalView, LastErrorView, MessageCountersView, NeighborView, PathView } from './api.ts';
+import type { DestinationView, GlobalView, GracefulRestartView, LastErrorView, MessageCountersView, NeighborView, PathView } from './api.ts';
 import { Rib, type BestPathChange, type PathSource } from './rib/index.ts';
-import { Listener, Peer, canonicalAddress, realClock, type Clock, type ListenerPeer, type PeerDown, type SessionInfo } from './session/index.ts';
+import { Listener, Peer, canonicalAddress, realClock, type Clock, type ListenerPeer, type PeerDown, type SessionInfo, type TimerHandle } from './session/index.ts';
 import { FAMILIES, familyAfiSafi, type Asn, type Family, type Prefix, type RouterId } from './types.ts';
-import { CeaseSubcode, encodeRouteRefresh, type PathAttributes, type UpdateMessage } from './wire/index.ts';
+import { CeaseSubcode, ErrorCode, encodeRouteRefresh, type PathAttributes, type UpdateMessage } from './wire/index.ts';
 import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
 import { adjInPaths, adjOutPaths, familyCounts, ribDestinations, type Ager } from './speaker/reads.ts';
 import { compareAddresses, comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
@@ -43,6 +43,10 @@ interface Neighbor {
   lastError: LastErrorView | null;
   /** When each family's End-of-RIB arrived on the current session (epoch ms). */
   readonly endOfRib: Map<Family, number>;
+  /** Graceful restart helper: runs while the peer is gone (its Restart Time), then sweeps its stale routes. */
+  grRestartTimer: TimerHandle | null;
+  /** Graceful restart helper: runs once the peer is back, until its End-of-RIB sweeps what stayed stale. */
+  grStaleTimer: TimerHandle | null;
 }
 
 export class Speaker {
@@ -80,11 +84,19 @@ export class Speaker {
     for (const n of this.#neighbors.values()) if (n.enabled) n.peer.start();
   }
 
-  /** Cease (Administrative Shutdown, RFC 9003 message) to every neighbour, then closes everything. */
-  async stop(message = 'speaker shutting down'): Promise<void> {
+  /**
+   * Cease (Administrative Shutdown, RFC 9003 message) to every neighbour, then
+   * closes everything. `restart`: with graceful restart on, the connections
+   * are dropped without a NOTIFICATION instead, so that helpers keep our
+   * routes (RFC 4724 §4.2) until we are back and send End-of-RIB.
+   */
+  async stop(message = 'speaker shutting down', opts: { restart?: boolean } = {}): Promise<void> {
     this.#started = false;
     await this.#listener?.close();
-    await Promise.all([...this.#neighbors.values()].map((n) => n.peer.stop({ subcode: CeaseSubcode.administrativeShutdown, message })));
+    for (const n of this.#neighbors.values()) this.#grCancel(n);
+    if (opts.restart !== true || this.#opts.gracefulRestart === undefined) {
+      await Promise.all([...this.#neighbors.values()].map((n) => n.peer.stop({ subcode: CeaseSubcode.administrativeShutdown, message, hardReset: this.#hardReset(n) })));
+    }
     for (const n of this.#neighbors.values()) n.peer.dispose();
   }
 
@@ -100,7 +112,7 @@ export class Speaker {
     const address = canonicalAddress(config.address);
     if (this.#neighbors.has(address)) throw new SpeakerError('exists', `neighbor ${address} already exists`);
     const localAddress = config.localAddress ?? this.#defaultLocalAddress(address);
-    const peerConfig = peerConfigOf(config, { asn: this.asn, routerId: this.routerId, clock: this.#clock }, localAddress);
+    const peerConfig = peerConfigOf(config, { asn: this.asn, routerId: this.routerId, clock: this.#clock, gracefulRestart: this.#opts.gracefulRestart }, localAddress);
     let peer: Peer;
     try {
       peer = new Peer(peerConfig);
@@ -131,6 +143,8 @@ export class Speaker {
       stateReason: 'configured',
       lastError: null,
       endOfRib: new Map(),
+      grRestartTimer: null,
+      grStaleTimer: null,
     };
     peer.hooks = {
       onStateChange: (c) => {
@@ -160,7 +174,8 @@ export class Speaker {
     const n = this.#get(address);
     this.#neighbors.delete(n.address);
     this.#listener?.removePeer(n.gate);
-    await n.peer.stop({ subcode });
+    this.#grCancel(n);
+    await n.peer.stop({ subcode, hardReset: this.#hardReset(n) });
     n.peer.dispose();
     this.#rib.removePeer(n.address);
     this.#log('info', 'neighbor removed', { neighbor: n.address });
@@ -197,7 +212,7 @@ export class Speaker {
   /** Hard reset: Cease / Administrative Reset with an RFC 9003 message, then reconnect. */
   async reset(address: string, message = 'administrative reset'): Promise<void> {
     const n = this.#get(address);
-    await n.peer.stop({ subcode: CeaseSubcode.administrativeReset, message });
+    await n.peer.stop({ subcode: CeaseSubcode.administrativeReset, message, hardReset: this.#hardReset(n) });
     if (n.enabled && this.#started) n.peer.start();
   }
 
@@ -224,7 +239,7 @@ export class Speaker {
   async shutdown(address: string, message = 'administrative shutdown'): Promise<void> {
     const n = this.#get(address);
     n.enabled = false;
-    await n.peer.stop({ subcode: CeaseSubcode.administrativeShutdown, message });
+    await n.peer.stop({ subcode: CeaseSubcode.administrativeShutdown, message, hardReset: this.#hardReset(n) });
   }
 
   /** Re-enables a shut-down neighbour. */
@@ -375,6 +390,7 @@ export class Speaker {
     n.endOfRib.clear();
     this.#log('info', 'neighbor established', { neighbor: n.address, peerAsn: info.negotiated.peerAsn, peerId: info.negotiated.peerId, holdTimeS: info.negotiated.holdTimeS });
     this.#rib.peerUp(n.address, info);
+    this.#grPeerBack(n, info);
   }
 
   #onDown(n: Neighbor, down: PeerDown): void {
@@ -389,7 +405,10 @@ export class Speaker {
     n.queue.length = 0;
     n.endOfRib.clear();
     this.#log('warn', 'neighbor down', { neighbor: n.address, reason: down.reason, communication: notification?.communication ?? undefined });
-    this.#rib.peerDown(n.address);
+    const retain = this.#grRetain(down);
+    this.#rib.peerDown(n.address, retain);
+    // a speaker that is stopping arms no timers (they would hold the process up)
+    if (retain.size > 0 && this.#started) this.#grPeerGone(n, down);
   }
 
   /** RFC 4271 §9: the RIB applies the UPDATE; the speaker keeps the ages of the routes for the views. */
@@ -397,9 +416,99 @@ export class Speaker {
     n.counters.updatesIn++;
     const r = this.#rib.receiveUpdate(n.address, msg);
     // RFC 4724 §2: the neighbour finished its initial announcements of this family
-    if (r.endOfRib !== null) n.endOfRib.set(r.endOfRib, Date.now());
+    if (r.endOfRib !== null) {
+      n.endOfRib.set(r.endOfRib, Date.now());
+      // RFC 4724 §4.2: the End-of-RIB of a family ends its stale routes' grace
+      if (n.grStaleTimer !== null) this.#grSweep(n, r.endOfRib, 'End-of-RIB received');
+    }
     // per-route ages live in the RIB's paths (PathView.since): nothing per prefix here, this is the full-table hot path
     if (r.rejectedBy !== null) this.#log('warn', 'UPDATE routes refused', { neighbor: n.address, reason: r.rejectedBy, errors: msg.errors?.map((e) => e.message) });
+  }
+
+  // ---------------------------------------------------------------- graceful restart (RFC 4724, 8538)
+
+  /** Both sides sent the N bit (RFC 8538 §2): an administrative Cease must then be a Hard Reset to flush. */
+  #hardReset(n: Neighbor): boolean {
+    const info = n.peer.info;
+    return this.#opts.gracefulRestart !== undefined && info?.capabilities.peerGracefulRestart?.notification === true;
+  }
+
+  /**
+   * The families whose routes survive a lost session (RFC 4724 §4.2): those in
+   * the peer's graceful restart capability, when we do graceful restart too
+   * and the session ended by TCP failure, hold timer expiry, or (RFC 8538 §4,
+   * both N bits) any NOTIFICATION other than a Hard Reset.
+   */
+  #grRetain(down: PeerDown): Set<Family> {
+    const cap = down.info.capabilities.peerGracefulRestart;
+    if (this.#opts.gracefulRestart === undefined || cap === null || cap.time === 0) return new Set();
+    const note = down.received ?? down.sent;
+    const hard = note !== null && note.code === ErrorCode.cease && note.subcode === CeaseSubcode.hardReset;
+    const graceful = note === null || (note.code === ErrorCode.holdTimerExpired && down.received === null) || (cap.notification && !hard);
+    if (!graceful) return new Set();
+    const negotiated = down.info.capabilities.families;
+    return new Set(cap.families.map((f) => FAMILIES.find((x) => familyAfiSafi(x).afi === f.afi && familyAfiSafi(x).safi === f.safi)).filter((f): f is Family => f !== undefined && negotiated.has(f)));
+  }
+
+  /** The peer is gone with stale routes kept: they wait its Restart Time for the session to come back. */
+  #grPeerGone(n: Neighbor, down: PeerDown): void {
+    const time = down.info.capabilities.peerGracefulRestart?.time ?? 0;
+    this.#grCancel(n);
+    this.#log('info', 'graceful restart: keeping the neighbor\'s routes as stale', { neighbor: n.address, restartTimeS: time, stale: Object.fromEntries(this.#rib.staleCounts(n.address)) });
+    n.grRestartTimer = this.#clock.setTimer(time * 1000, () => {
+      n.grRestartTimer = null;
+      this.#guard(n, 'graceful restart timer', () => this.#grSweep(n, undefined, 'restart time expired'));
+    });
+  }
+
+  /**
+   * The peer is back: families it no longer preserves (absent from its new
+   * capability, or F bit clear) are swept at once (RFC 4724 §4.2); the rest
+   * wait for its End-of-RIB, at most the stale-path time.
+   */
+  #grPeerBack(n: Neighbor, info: SessionInfo): void {
+    n.grRestartTimer?.cancel();
+    n.grRestartTimer = null;
+    const stale = this.#rib.staleCounts(n.address);
+    if (stale.size === 0) return;
+    const cap = info.capabilities.peerGracefulRestart;
+    for (const f of stale.keys()) {
+      const { afi, safi } = familyAfiSafi(f);
+      const kept = cap?.families.find((x) => x.afi === afi && x.safi === safi);
+      if (kept === undefined || !kept.forwarding || !info.capabilities.families.has(f)) this.#grSweep(n, f, 'forwarding state not preserved');
+    }
+    if (this.#rib.staleCounts(n.address).size === 0) return;
+    const t = this.#opts.gracefulRestart?.stalePathTimeS ?? 360;
+    n.grStaleTimer?.cancel();
+    n.grStaleTimer = this.#clock.setTimer(t * 1000, () => {
+      n.grStaleTimer = null;
+      this.#guard(n, 'graceful restart stale-path timer', () => this.#grSweep(n, undefined, 'stale-path time expired before End-of-RIB'));
+    });
+  }
+
+  #grSweep(n: Neighbor, family: Family | undefined, why: string): void {
+    const removed = this.#rib.sweepStale(n.address, family);
+    if (removed > 0 || family === undefined) this.#log('info', 'graceful restart: stale routes swept', { neighbor: n.address, family: family ?? 'all', removed, why });
+    if (this.#rib.staleCounts(n.address).size === 0) this.#grCancel(n);
+  }
+
+  #grView(n: Neighbor): GracefulRestartView {
+    const cap = (n.info ?? n.peer.lastDown?.info ?? null)?.capabilities.peerGracefulRestart ?? null;
+    const stale = this.#rib.staleCounts(n.address);
+    return {
+      enabled: this.#opts.gracefulRestart !== undefined,
+      peerRestartTimeS: cap?.time ?? null,
+      notification: this.#opts.gracefulRestart !== undefined && cap?.notification === true,
+      state: stale.size === 0 ? 'none' : n.info === null ? 'peer-restarting' : 'waiting-end-of-rib',
+      stale: FAMILIES.filter((f) => stale.has(f)).map((family) => ({ family, routes: stale.get(family) ?? 0 })),
+    };
+  }
+
+  #grCancel(n: Neighbor): void {
+    n.grRestartTimer?.cancel();
+    n.grRestartTimer = null;
+    n.grStaleTimer?.cancel();
+    n.grStaleTimer = null;
   }
 
   /**
@@ -458,6 +567,7 @@ export class Speaker {
         perFamily,
         endOfRib: n.endOfRib,
         lastError: n.lastError,
+        gracefulRestart: this.#grView(n),
       },
       Date.now(),
     );

@@ -57,8 +57,16 @@ export function ceaseNotification(req: StopRequest, defaultSubcode: number): Not
   const subcode = req.subcode ?? defaultSubcode;
   // RFC 9003 §2: only Administrative Shutdown and Administrative Reset carry the message
   const carries = subcode === CeaseSubcode.administrativeShutdown || subcode === CeaseSubcode.administrativeReset;
-  if (req.message === undefined || !carries) return { code: ErrorCode.cease, subcode, data: EMPTY };
-  return { code: ErrorCode.cease, subcode, data: shutdownCommunicationData(req.message), communication: req.message };
+  const inner: Notification =
+    req.message === undefined || !carries
+      ? { code: ErrorCode.cease, subcode, data: EMPTY }
+      : { code: ErrorCode.cease, subcode, data: shutdownCommunicationData(req.message), communication: req.message };
+  if (req.hardReset !== true || subcode === CeaseSubcode.hardReset) return inner;
+  // RFC 8538 §3.1: the data of a Hard Reset is the subcode and data of the Cease it carries
+  const data = new Uint8Array(1 + inner.data.length);
+  data[0] = subcode;
+  data.set(inner.data, 1);
+  return { code: ErrorCode.cease, subcode: CeaseSubcode.hardReset, data, ...(inner.communication !== undefined ? { communication: inner.communication } : {}) };
 }
 
 function fsmError(subcode: number): Notification {

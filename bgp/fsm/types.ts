@@ -73,6 +73,12 @@ export interface StopRequest {
   readonly subcode?: number;
   /** RFC 9003 shutdown communication, at most 255 UTF-8 bytes (longer text is cut at a character boundary). */
   readonly message?: string;
+  /**
+   * RFC 8538 §3: wrap the Cease in a Hard Reset (subcode 9, the inner subcode
+   * and data after it) so a peer that negotiated notification graceful
+   * restart flushes our routes instead of keeping them as stale.
+   */
+  readonly hardReset?: boolean;
 }
 
 /** Events of RFC 4271 §8.1.2-8.1.5 (numbers in comments), as a tagged union. */

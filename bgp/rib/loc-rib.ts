@@ -174,10 +174,22 @@ export class LocRib {
     this.#report(family, prefix, prev, next);
   }
 
-  /** Removes every path of `src` (session down, peer removed); returns how many. */
-  removeSource(src: Source): number {
+  /** The (prefix, path id) of every path of `src` in a family's table. */
+  *pathsOfSource(family: Family, src: Source): Generator<[Prefix, number]> {
+    for (const [prefix, e] of this.table(family)) {
+      if (e instanceof Path) {
+        if (e.src === src) yield [prefix, e.pathId];
+        continue;
+      }
+      for (const p of e.paths) if (p.src === src) yield [prefix, p.pathId];
+    }
+  }
+
+  /** Removes every path of `src` (session down, peer removed), in `families` when given; returns how many. */
+  removeSource(src: Source, families?: ReadonlySet<Family>): number {
     let n = 0;
     for (const [family, t] of this.tables) {
+      if (families !== undefined && !families.has(family)) continue;
       for (const [prefix, e] of t) {
         if (e instanceof Path) {
           if (e.src !== src) continue;

@@ -30,6 +30,12 @@ export interface PeerState {
   check: ReceivingPeer;
   /** Per family: [received (cumulative), accepted (current)]. */
   readonly fam: Map<Family, [number, number]>;
+  /**
+   * Graceful restart (RFC 4724 §4.2): per family, the keys (prefix or
+   * "prefix#pathId") of the paths kept from a lost session and not
+   * re-announced since; null when none is kept.
+   */
+  stale: Map<Family, Set<string>> | null;
 }
 
 /** The key of a pre-policy route. */
@@ -55,6 +61,7 @@ export function newPeerState(config: RibPeerConfig, ribAsn: Asn): PeerState {
     out: null,
     target: null,
     cache: new Map(),
+    stale: null,
     prePolicy: config.softReconfigIn === true ? new Map(FAMILIES.map((f) => [f, new Map()])) : null,
     check: { role, asn: config.asn, localAsn, enforceFirstAs: config.enforceFirstAs ?? true, localAddresses: [config.localNextHop4, config.localNextHop6].filter(defined) },
     fam: new Map(FAMILIES.map((f) => [f, [0, 0]])),

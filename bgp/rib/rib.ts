@@ -66,6 +66,8 @@ export class Rib {
   /** Removes a peer and all its routes. */
   removePeer(id: string): void {
     this.peerDown(id);
+    const p = this.#peers.get(id);
+    if (p !== undefined) p.stale = null;
     this.#peers.delete(id);
   }
 
@@ -93,8 +95,13 @@ export class Rib {
     });
   }
 
-  /** The session went down: its routes leave the RIB (with events), its Adj-RIB-Out is dropped. */
-  peerDown(id: string): void {
+  /**
+   * The session went down: its Adj-RIB-Out is dropped and its routes leave
+   * the RIB (with events), except those of the `retain` families: graceful
+   * restart (RFC 4724 §4.2) keeps them as stale, still in the decision, until
+   * the peer re-announces them or `sweepStale` removes what it did not.
+   */
+  peerDown(id: string, retain?: ReadonlySet<Family>): void {
     const p = this.#peer(id);
     this.#op(() => {
       p.out?.clear();
@@ -103,9 +110,61 @@ export class Rib {
       p.cache = new Map();
       this.#dirty.delete(p);
       for (const m of p.prePolicy?.values() ?? []) m.clear();
-      p.src.counters.accepted -= this.#loc.removeSource(p.src);
-      for (const f of p.fam.values()) f[1] = 0;
+      const keep = retain ?? new Set<Family>();
+      const drop = new Set(FAMILIES.filter((f) => !keep.has(f)));
+      for (const f of drop) {
+        const removed = this.#loc.removeSource(p.src, new Set([f]));
+        p.src.counters.accepted -= removed;
+        const fc = p.fam.get(f);
+        if (fc !== undefined) fc[1] = 0;
+        p.stale?.delete(f);
+      }
+      for (const f of keep) {
+        // a second loss before the sweep: every path of the family is stale again
+        const keys = p.stale?.get(f) ?? new Set<string>();
+        for (const [prefix, pathId] of this.#loc.pathsOfSource(f, p.src)) keys.add(preKey(prefix, pathId));
+        if (keys.size > 0) (p.stale ??= new Map()).set(f, keys);
+      }
+      if (p.stale?.size === 0) p.stale = null;
     });
+  }
+
+  /**
+   * Graceful restart: removes the paths of a peer still stale in `family`
+   * (all families when omitted): its End-of-RIB came, or a timer ran out.
+   * Returns how many paths were removed.
+   */
+  sweepStale(id: string, family?: Family): number {
+    const p = this.#peer(id);
+    const stale = p.stale;
+    if (stale === null) return 0;
+    return this.#op(() => {
+      let n = 0;
+      for (const [f, keys] of [...stale]) {
+        if (family !== undefined && f !== family) continue;
+        for (const key of keys) {
+          const [prefix, pathId] = parsePreKey(key);
+          if (this.#loc.remove(f, prefix, p.src, pathId)) {
+            this.#accepted(p, f, -1);
+            n++;
+          }
+        }
+        stale.delete(f);
+      }
+      if (stale.size === 0) p.stale = null;
+      return n;
+    });
+  }
+
+  /** Per family, how many of a peer's paths are stale (graceful restart); empty when none. */
+  staleCounts(id: string): Map<Family, number> {
+    const p = this.#peer(id);
+    return new Map([...(p.stale ?? [])].map(([f, keys]) => [f, keys.size]));
+  }
+
+  /** Whether the path (prefix, path id) of a peer is stale. */
+  isStale(id: string, family: Family, prefix: Prefix, pathId: number): boolean {
+    return this.#peers.get(id)?.stale?.get(family)?.has(preKey(prefix, pathId)) ?? false;
   }
 
   // ------------------------------------------------------------ input
@@ -147,10 +206,15 @@ export class Rib {
     const pre = p.prePolicy?.get(family);
     const ids = list.pathIds;
     const n = list.prefixes.length;
+    const stale = p.stale?.get(family);
     for (let k = 0; k < n; k++) {
       const prefix = list.prefixes[k] as Prefix;
       const id = ids?.[k] ?? 0;
-      pre?.delete(preKey(prefix, id));
+      if (pre !== undefined || stale !== undefined) {
+        const key = preKey(prefix, id);
+        pre?.delete(key);
+        stale?.delete(key);
+      }
       if (this.#loc.remove(family, prefix, p.src, id)) this.#accepted(p, family, -1);
     }
     return n;
@@ -163,10 +227,16 @@ export class Rib {
     const c = p.src.counters;
     const n = list.prefixes.length;
     const now = this.#clock();
+    // graceful restart: a re-announced path is fresh again (RFC 4724 §4.2)
+    const stale = p.stale?.get(family);
     for (let k = 0; k < n; k++) {
       const prefix = list.prefixes[k] as Prefix;
       const id = ids?.[k] ?? 0;
-      pre?.set(preKey(prefix, id), set);
+      if (pre !== undefined || stale !== undefined) {
+        const key = preKey(prefix, id);
+        pre?.set(key, set);
+        stale?.delete(key);
+      }
       const final = policy === undefined ? set : this.#imported(p, prefix, set);
       if (final === null) {
         c.rejected++;

@@ -7,8 +7,8 @@
 // and 5082 (GTSM), 1997 / 8092 (communities on originated routes).
 import type { Clock, PeerConfig } from '../session/index.ts';
 import { canonicalAddress } from '../session/index.ts';
-import { FAMILIES, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from '../types.ts';
-import type { LargeCommunity, Origin, PathAttributes } from '../wire/index.ts';
+import { FAMILIES, familyAfiSafi, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from '../types.ts';
+import type { Capability, LargeCommunity, Origin, PathAttributes } from '../wire/index.ts';
 
 export interface SpeakerOptions {
   readonly asn: Asn;
@@ -18,8 +18,27 @@ export interface SpeakerOptions {
   readonly clock?: Clock;
   /** ECMP: the most paths in a multipath set (default 1). */
   readonly maxPaths?: number;
+  /** Graceful restart (RFC 4724, RFC 8538) in both roles; off when absent. */
+  readonly gracefulRestart?: GracefulRestartOptions;
   /** Log sink (the app wires its logger here; bgp/ has none of its own). */
   readonly log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface GracefulRestartOptions {
+  /** The Restart Time we advertise: how long peers keep our routes while we are gone (seconds, 1..4095). */
+  readonly restartTimeS: number;
+  /**
+   * We restarted with our forwarding state kept (R bit, and F for every
+   * family): peers keep our routes until our End-of-RIB and do not wait for
+   * ours before sending theirs.
+   */
+  readonly restarting?: boolean;
+  /**
+   * Helper role: after a restarting peer is back, how long its stale routes
+   * wait for its End-of-RIB before they are swept (seconds, default 360, like
+   * FRR's stale-path time).
+   */
+  readonly stalePathTimeS?: number;
 }
 
 export interface NeighborConfig {
@@ -88,15 +107,36 @@ export function neighborKey(c: NeighborConfig): string {
   return JSON.stringify({ ...c, address: canonicalAddress(c.address), families: [...(c.families ?? FAMILIES)].sort(), enabled: undefined });
 }
 
+/**
+ * The graceful restart capability we send (RFC 4724 §3): the N bit always
+ * (RFC 8538 §2), R and F per family when we restarted with forwarding kept.
+ */
+export function gracefulRestartCapability(gr: GracefulRestartOptions, families: readonly Family[]): Capability {
+  const restarting = gr.restarting === true;
+  return {
+    kind: 'graceful-restart',
+    restarting,
+    notification: true,
+    time: Math.min(4095, Math.max(0, Math.round(gr.restartTimeS))),
+    families: families.map((f) => ({ ...familyAfiSafi(f), forwarding: restarting })),
+  };
+}
+
 /** The session layer's configuration of a neighbour. */
-export function peerConfigOf(c: NeighborConfig, speaker: { readonly asn: Asn; readonly routerId: RouterId; readonly clock: Clock }, localAddress: string | undefined): PeerConfig {
+export function peerConfigOf(
+  c: NeighborConfig,
+  speaker: { readonly asn: Asn; readonly routerId: RouterId; readonly clock: Clock; readonly gracefulRestart?: GracefulRestartOptions | undefined },
+  localAddress: string | undefined,
+): PeerConfig {
+  const families = c.families ?? FAMILIES;
   return {
     remoteAddress: canonicalAddress(c.address),
     localAsn: c.localAsn ?? speaker.asn,
     peerAsn: c.remoteAsn,
     routerId: speaker.routerId,
     clock: speaker.clock,
-    families: c.families ?? FAMILIES,
+    families,
+    ...(speaker.gracefulRestart !== undefined ? { capabilities: [gracefulRestartCapability(speaker.gracefulRestart, families)] } : {}),
     ...(c.port !== undefined ? { remotePort: c.port } : {}),
     ...(localAddress !== undefined ? { localAddress } : {}),
     ...(c.passive !== undefined ? { passive: c.passive } : {}),

@@ -26,7 +26,16 @@ export function ribDestinations(rib: Rib, age: Ager, family?: Family, prefix?: P
     if (family !== undefined && prefixFamily(p) !== family) continue;
     const l = rib.lookup(p);
     if (l === null || l.candidates.length === 0) continue;
-    const paths = l.candidates.map((c) => pathView(p, sourceText(c), c, { best: c.best, multipath: c.multipath, valid: c.eligible, reason: c.best ? l.reason : null, ageS: age(c.since) }));
+    const paths = l.candidates.map((c) =>
+      pathView(p, sourceText(c), c, {
+        best: c.best,
+        multipath: c.multipath,
+        valid: c.eligible,
+        reason: c.best ? l.reason : null,
+        ageS: age(c.since),
+        stale: c.source.kind === 'peer' && rib.isStale(c.source.peer, l.family, p, c.pathId),
+      }),
+    );
     out.push({ prefix: p, family: l.family, paths });
   }
   return out;
@@ -38,7 +47,7 @@ export function adjInPaths(rib: Rib, id: string, age: Ager, family?: Family): Pa
   for (const f of FAMILIES) {
     if (family !== undefined && f !== family) continue;
     for (const e of rib.adjIn(id, f)) {
-      out.push(pathView(e.prefix, id, e, { best: false, multipath: false, valid: true, reason: null, ageS: age(e.since) }));
+      out.push(pathView(e.prefix, id, e, { best: false, multipath: false, valid: true, reason: null, ageS: age(e.since), stale: rib.isStale(id, f, e.prefix, e.pathId) }));
     }
   }
   return out.sort((a, b) => comparePrefixes(a.prefix as Prefix, b.prefix as Prefix));

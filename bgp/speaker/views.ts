@@ -3,7 +3,7 @@
 // functions of their inputs and the current wall-clock time passed in.
 // RFCs: 1997 (community "asn:value", well-known names), 8092 §2 (large
 // community "global:local1:local2"), 4271 §5.1.1 (ORIGIN names).
-import type { LastErrorView, MessageCountersView, NeighborView, NotificationView, PathView, PrefixCountersView, RouteCountersView } from '../api.ts';
+import type { GracefulRestartView, LastErrorView, MessageCountersView, NeighborView, NotificationView, PathView, PrefixCountersView, RouteCountersView } from '../api.ts';
 import type { FsmStateName, Notification } from '../fsm/index.ts';
 import type { PathView as RibPathView, PeerCounters } from '../rib/index.ts';
 import type { SessionInfo } from '../session/index.ts';
@@ -36,6 +36,8 @@ export interface PathFlags {
   readonly valid: boolean;
   readonly reason: string | null;
   readonly ageS: number | null;
+  /** Kept from a lost session under graceful restart, not re-announced yet. */
+  readonly stale?: boolean;
 }
 
 /** The API view of one path from `source` ('local' or a neighbour address). */
@@ -57,6 +59,7 @@ export function pathView(prefix: Prefix, source: string, p: Pick<RibPathView, 'n
     multipath: f.multipath,
     valid: f.valid,
     reason: f.reason,
+    stale: f.stale ?? false,
   };
 }
 
@@ -89,6 +92,7 @@ export interface NeighborFacts {
   /** End-of-RIB arrival per family on the current session (epoch ms). */
   readonly endOfRib: ReadonlyMap<Family, number>;
   readonly lastError: LastErrorView | null;
+  readonly gracefulRestart: GracefulRestartView;
 }
 
 export function neighborView(n: NeighborFacts, now: number): NeighborView {
@@ -146,6 +150,7 @@ export function neighborView(n: NeighborFacts, now: number): NeighborView {
       return receivedAt === undefined ? [] : [{ family, receivedAt }];
     }),
     lastError: n.lastError,
+    gracefulRestart: n.gracefulRestart,
   };
 }
 

@@ -87,6 +87,15 @@ export function renderNeighbor(n: NeighborView): string {
     lines.push(`  Capabilities sent: ${s.capabilitiesSent.join(', ')}`);
     lines.push(`  Capabilities received: ${s.capabilitiesReceived.join(', ')}`);
   }
+  const gr = n.gracefulRestart;
+  if (gr.enabled) {
+    const peer = gr.peerRestartTimeS === null ? 'not advertised by the neighbor' : `neighbor's restart time ${gr.peerRestartTimeS} s${gr.notification ? ', notification (RFC 8538)' : ''}`;
+    lines.push(`  Graceful restart: ${peer}`);
+    if (gr.state !== 'none') {
+      const what = gr.state === 'peer-restarting' ? 'neighbor restarting, keeping' : 'waiting for End-of-RIB, still';
+      lines.push(`    ${what} stale: ${gr.stale.map((x) => `${x.family} ${x.routes}`).join(', ')}`);
+    }
+  }
   const m = n.messages;
   lines.push('  Message statistics:');
   lines.push(`    Updates:        sent ${m.updatesOut}, received ${m.updatesIn}`);
@@ -138,10 +147,11 @@ function nextHopText(p: PathView): string {
   return p.nextHop ?? (p.family === 'ipv6-unicast' ? '::' : '0.0.0.0');
 }
 
-/** gobgp's marker: "*>" best, "*" ECMP members and other valid paths (-j tells them apart: multipath), "" ineligible ones. */
+/** gobgp's marker: "*>" best, "*" ECMP members and other valid paths (-j tells them apart: multipath), "" ineligible ones; "S" before it: stale (graceful restart, as FRR marks it). */
 function marker(p: PathView): string {
-  if (p.best) return '*>';
-  return p.valid ? '*' : '';
+  const stale = p.stale ? 'S' : '';
+  if (p.best) return `${stale}*>`;
+  return p.valid ? `${stale}*` : stale;
 }
 
 /** `podnet global rib`, with the deciding reason of each best path. */
@@ -159,7 +169,7 @@ export function renderAdj(paths: readonly PathView[]): string {
   if (paths.length === 0) return 'Network not in table\n';
   return table(
     ['', 'Network', 'Next Hop', 'AS_PATH', 'Age', 'Attrs'],
-    paths.map((p) => [p.valid ? '' : 'x', p.prefix, nextHopText(p), asPathText(p.asPath), ageText(p), attrsText(p)]),
+    paths.map((p) => [`${p.stale ? 'S' : ''}${p.valid ? '' : 'x'}`, p.prefix, nextHopText(p), asPathText(p.asPath), ageText(p), attrsText(p)]),
   );
 }
 

@@ -47,6 +47,7 @@ function neighbor(over: Partial<NeighborView>): NeighborView {
     ],
     endOfRib: [],
     lastError: null,
+    gracefulRestart: { enabled: false, peerRestartTimeS: null, notification: false, state: 'none', stale: [] },
     ...over,
   };
 }
@@ -68,6 +69,7 @@ function path(over: Partial<PathView>): PathView {
     multipath: false,
     valid: true,
     reason: null,
+    stale: false,
     ...over,
   };
 }
