@@ -159,7 +159,8 @@ export class Rib {
   /** Per family, how many of a peer's paths are stale (graceful restart); empty when none. */
   staleCounts(id: string): Map<Family, number> {
     const p = this.#peer(id);
-    return new Map([...(p.stale ?? [])].map(([f, keys]) => [f, keys.size]));
+    // a family whose stale paths were all re-announced or withdrawn counts as none
+    return new Map([...(p.stale ?? [])].filter(([, keys]) => keys.size > 0).map(([f, keys]) => [f, keys.size]));
   }
 
   /** Whether the path (prefix, path id) of a peer is stale. */
