@@ -8,6 +8,7 @@ export {
   Speaker,
   SpeakerError,
   comparePrefixes,
+  type GracefulRestartOptions,
   type NeighborConfig,
   type OriginateRequest,
   type SpeakerErrorKind,

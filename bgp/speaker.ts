@@ -575,4 +575,4 @@ export class Speaker {
 }
 
 export { comparePrefixes, neighborKey, SpeakerError };
-export type { NeighborConfig, OriginateRequest, SpeakerErrorKind, SpeakerOptions } from './speaker/config.ts';
+export type { GracefulRestartOptions, NeighborConfig, OriginateRequest, SpeakerErrorKind, SpeakerOptions } from './speaker/config.ts';

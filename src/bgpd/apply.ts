@@ -25,6 +25,7 @@ export async function applyConfig(speaker: Speaker, prev: BgpdConfig | null, nex
     if (prev.routerId !== next.routerId) needsRestart.push('router-id');
     if (prev.asn !== next.asn) needsRestart.push('asn');
     if (JSON.stringify(prev.listen) !== JSON.stringify(next.listen)) needsRestart.push('listen');
+    if (JSON.stringify(prev.gracefulRestart) !== JSON.stringify(next.gracefulRestart)) needsRestart.push('graceful-restart');
     if (prev.apiSocket !== next.apiSocket) needsRestart.push('api-socket');
   }
   const added: string[] = [];

@@ -18,6 +18,9 @@
 // hop toward the peer; an IPv6 route over an IPv4 session needs next-hop-ipv6),
 // route-reflector-client, password (TCP-MD5, RFC 2385), ttl-security (GTSM,
 // RFC 5082), multihop-ttl (eBGP multihop; eBGP defaults to TTL 1), enabled.
+// graceful-restart: { restart-time: 120, restarting: true, stale-path-time: 360 }
+// (RFC 4724: advertised to every peer; helper for peers that advertise it;
+// SIGTERM then drops sessions without NOTIFICATION so peers keep our routes).
 // Prefix keys: prefix, next-hop (toward iBGP
 // peers; eBGP peers always get ours), origin, med, local-pref, communities,
 // large-communities, as-path-prepend (eBGP only).
@@ -33,6 +36,7 @@ import {
   parseRouterId,
   type Asn,
   type Family,
+  type GracefulRestartOptions,
   type IpAddress,
   type LargeCommunity,
   type NeighborConfig,
@@ -48,6 +52,8 @@ export interface BgpdConfig {
   readonly apiSocket: string;
   readonly peers: readonly NeighborConfig[];
   readonly prefixes: readonly OriginateRequest[];
+  /** Graceful restart (RFC 4724): advertised, helper role, and a stop without NOTIFICATION. */
+  readonly gracefulRestart?: GracefulRestartOptions;
 }
 
 export class ConfigError extends Error {
@@ -192,6 +198,13 @@ const fileSchema = z
     'api-socket': z.string({ error: 'must be a path' }).min(1, 'must not be empty').optional(),
     peers: z.array(peerSchema, { error: 'must be a list of peers' }).optional(),
     prefixes: z.array(prefixSchema, { error: 'must be a list of prefixes' }).optional(),
+    'graceful-restart': z
+      .strictObject({
+        'restart-time': int(1, 4095, 'a restart time in seconds'),
+        restarting: z.boolean({ error: 'must be true or false' }).optional(),
+        'stale-path-time': int(1, 86400, 'a time in seconds').optional(),
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
@@ -230,6 +243,15 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
     asn: c.asn,
     listen: c.listen === false ? false : { addresses: c.listen?.addresses ?? ['0.0.0.0', '::'], port: c.listen?.port ?? 179 },
     apiSocket: c['api-socket'] ?? DEFAULT_API_SOCKET,
+    ...(c['graceful-restart'] !== undefined
+      ? {
+          gracefulRestart: {
+            restartTimeS: c['graceful-restart']['restart-time'],
+            ...(c['graceful-restart'].restarting !== undefined ? { restarting: c['graceful-restart'].restarting } : {}),
+            ...(c['graceful-restart']['stale-path-time'] !== undefined ? { stalePathTimeS: c['graceful-restart']['stale-path-time'] } : {}),
+          },
+        }
+      : {}),
     peers: (c.peers ?? []).map((p) => ({
       address: p.address,
       remoteAsn: p['remote-asn'],

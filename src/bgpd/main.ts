@@ -89,6 +89,7 @@ export async function bgpdMain(argv: readonly string[]): Promise<number> {
     asn: config.asn,
     routerId: config.routerId,
     listen: config.listen,
+    ...(config.gracefulRestart !== undefined ? { gracefulRestart: config.gracefulRestart } : {}),
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
   });
   let api: MgmtApi | null = null;
@@ -136,7 +137,8 @@ function serve(speaker: Speaker, api: MgmtApi, file: string, initial: BgpdConfig
       process.off('SIGHUP', reload);
       log.info({ signal }, 'bgpd stopping');
       void chain
-        .then(() => speaker.stop(`podnet bgpd stopped (${signal})`))
+        // with graceful restart, peers keep our routes until we are back (RFC 4724 §4.2)
+        .then(() => speaker.stop(`podnet bgpd stopped (${signal})`, { restart: true }))
         .then(() => api.close())
         .then(
           () => resolve(0),

@@ -31,6 +31,8 @@ export interface BgpdSpec {
   readonly nextHop: { readonly ipv4: string; readonly ipv6?: string };
   readonly peers: readonly BgpdPeer[];
   readonly routes: readonly OriginRoute[];
+  /** Graceful restart (RFC 4724): the `graceful-restart` block of the config. */
+  readonly gracefulRestart?: { readonly restartTime: number; readonly restarting?: boolean; readonly stalePathTime?: number };
 }
 
 const q = (s: string): string => `"${s}"`;
@@ -42,6 +44,10 @@ export function bgpdConfig(s: BgpdSpec, socket: string): string {
     const nh = [`next-hop-ipv4: ${s.nextHop.ipv4}`, ...(s.nextHop.ipv6 !== undefined ? [`next-hop-ipv6: ${q(s.nextHop.ipv6)}`] : [])].join(', ');
     const extra = p.passive === true ? ', passive: true' : '';
     lines.push(`  - { address: ${q(p.address)}, remote-asn: ${p.asn}, hold-time: ${p.holdTime ?? 30}, connect-retry: ${p.connectRetry ?? 1}, families: [${fams}], ${nh}${extra} }`);
+  }
+  const gr = s.gracefulRestart;
+  if (gr !== undefined) {
+    lines.push(`graceful-restart: { restart-time: ${gr.restartTime}${gr.restarting === true ? ', restarting: true' : ''}${gr.stalePathTime !== undefined ? `, stale-path-time: ${gr.stalePathTime}` : ''} }`);
   }
   lines.push(s.routes.length === 0 ? 'prefixes: []' : 'prefixes:');
   for (const r of s.routes) {
@@ -96,6 +102,11 @@ export class Bgpd {
 
   async neighbor(address: string): Promise<NeighborView> {
     return (await apiRequest(this.socket, 'GET', `/v1/bgp/neighbor?address=${address}`)) as NeighborView;
+  }
+
+  /** Every path of the Loc-RIB (best or not), by prefix. */
+  async rib(): Promise<DestinationView[]> {
+    return (await apiRequest(this.socket, 'GET', '/v1/bgp/rib')) as DestinationView[];
   }
 
   /** Best paths learned from neighbours, by prefix. */

@@ -22,6 +22,8 @@ export interface BirdOptions {
   readonly wake?: boolean;
   /** Install best BGP routes into the namespace's kernel table (ECMP merged); default false. */
   readonly kernel?: boolean;
+  /** Start in graceful restart recovery (`bird -R`): R and F bits in the OPEN (RFC 4724 §3). */
+  readonly recovery?: boolean;
 }
 
 export class Bird extends DaemonBase {
@@ -40,7 +42,7 @@ export class Bird extends DaemonBase {
     b.writeRoutes();
     writeFileSync(join(b.dir, 'bird.conf'), b.config(opts.kernel === true));
     b.procs.push(
-      spec.ns.spawn(`${spec.ns.name}-bird`, 'bird', ['-f', '-c', join(b.dir, 'bird.conf'), '-s', b.ctl, '-P', join(b.dir, 'bird.pid')], {
+      spec.ns.spawn(`${spec.ns.name}-bird`, 'bird', ['-f', ...(opts.recovery === true ? ['-R'] : []), '-c', join(b.dir, 'bird.conf'), '-s', b.ctl, '-P', join(b.dir, 'bird.pid')], {
         logPath: join(b.dir, 'bird.stderr'),
       }),
     );

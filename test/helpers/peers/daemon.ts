@@ -23,6 +23,18 @@ export abstract class DaemonBase implements BgpDaemon {
     for (const r of spec.routes ?? []) this.routes.set(r.prefix, r);
   }
 
+  /** Kills the daemon's processes at once (SIGKILL): a crash, with no NOTIFICATION to its peers. */
+  async crash(): Promise<void> {
+    for (const p of this.procs) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await waitFor(`${this.kind} in ${this.spec.ns.name} to die`, () => this.procs.every((p) => !p.running), { timeoutMs: 5_000, intervalMs: 20 });
+  }
+
   /** Whether the session to `neighbor` is Established right now. */
   protected abstract established(neighbor: string): Promise<boolean>;
   abstract rib(family?: Family): Promise<RibRoute[]>;
