@@ -30,7 +30,12 @@ export function sameNexthops(want: readonly NextHop[], have: readonly NextHop[])
   return a.every((k, i) => k === b[i]);
 }
 
-export async function applyRoutes(table: RouteTable, desired: readonly KernelRoute[], protocol: number, tableId: number): Promise<RouteApplyResult> {
+/**
+ * `keep`: destinations podnet owns that must not be deleted even if not
+ * desired (graceful restart: routes of the previous run wait for the peers'
+ * End-of-RIB before anything is removed).
+ */
+export async function applyRoutes(table: RouteTable, desired: readonly KernelRoute[], protocol: number, tableId: number, keep: ReadonlySet<string> = new Set()): Promise<RouteApplyResult> {
   const want = new Map(desired.map((r) => [r.dst, r]));
   const have = new Map((await table.list(protocol, tableId)).map((r) => [r.dst, r]));
   const replaced: string[] = [];
@@ -54,7 +59,7 @@ export async function applyRoutes(table: RouteTable, desired: readonly KernelRou
   }
   for (const dst of [...have.keys()].sort()) {
     const h = have.get(dst);
-    if (h === undefined || want.has(dst)) continue;
+    if (h === undefined || want.has(dst) || keep.has(dst)) continue;
     try {
       await table.delete(h);
       deleted.push(dst);

@@ -46,6 +46,8 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly kernel?: () => RoutesKernel;
   /** Listen on these addresses instead of the node's (tests). */
   readonly listenAddresses?: readonly string[];
+  /** --bgp-graceful-restart with its -time and -deferral-time; absent: off. */
+  readonly gracefulRestart?: { readonly restartTimeS: number; readonly deferralMs: number };
 }
 
 export function realKernel(): RoutesKernel {
@@ -94,6 +96,33 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
   let unsubscribe: (() => void) | null = null;
   let ctxRef: ControllerContext | null = null;
   let lastErrors = '';
+  /**
+   * Graceful restart, restarting side (RFC 4724 §4.1): the kernel routes the
+   * previous run left, kept until every peer sent End-of-RIB or the deferral
+   * time ran out; only then are those no peer re-announced removed. Our own
+   * routes are advertised at once: the deferral holds back nothing we send
+   * (kube-router#1323).
+   */
+  let preserved: Set<string> | null = null;
+  let deferralTimer: ReturnType<typeof setTimeout> | null = null;
+  let pollTimer: ReturnType<typeof setInterval> | null = null;
+  let restartedAt = 0;
+
+  function endDeferral(log: Logger, why: string): void {
+    if (preserved === null) return;
+    log.info({ why, afterMs: Date.now() - restartedAt, kept: preserved.size }, 'graceful restart: deferral over, kernel routes no peer re-announced will be removed');
+    preserved = null;
+    if (deferralTimer !== null) clearTimeout(deferralTimer);
+    if (pollTimer !== null) clearInterval(pollTimer);
+    deferralTimer = null;
+    pollTimer = null;
+    ctxRef?.requestSync('full');
+  }
+
+  /** Every enabled neighbour is Established and sent End-of-RIB for each family it negotiated. */
+  function allEndOfRib(s: Speaker): boolean {
+    return s.neighbors().every((n) => !n.enabled || (n.state === 'Established' && (n.session?.families ?? []).every((f) => n.endOfRib.some((e) => e.family === f))));
+  }
 
   async function ensureSpeaker(d: DesiredPeering, log: Logger): Promise<Speaker | null> {
     if (d.localAsn === null || d.routerId === null) return null;
@@ -105,12 +134,31 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       await speaker.stop('router identity changed');
     }
     const listen = opts.listenAddresses ?? [d.addresses.ipv4, d.addresses.ipv6].filter((a): a is string => a !== null);
+    const gr = opts.gracefulRestart;
+    let restarting = false;
+    if (gr !== undefined && speaker === null) {
+      // routes of our protocol in the kernel: a previous run kept forwarding through its restart
+      const k = (kernel ??= (opts.kernel ?? realKernel)());
+      const left = await k.routes.list(PODNET_RTPROT, MAIN_TABLE);
+      restarting = left.length > 0;
+      if (restarting) {
+        preserved = new Set(left.map((r) => r.dst));
+        restartedAt = Date.now();
+        log.info({ routes: preserved.size, deferralMs: gr.deferralMs }, 'graceful restart: keeping the kernel routes of the previous run until every peer sent End-of-RIB');
+        deferralTimer = setTimeout(() => endDeferral(log, 'deferral time expired'), gr.deferralMs);
+        deferralTimer.unref();
+        // End-of-RIB changes no best path: look for it on a short period until the deferral ends
+        pollTimer = setInterval(() => ctxRef?.requestSync('incremental'), 1000);
+        pollTimer.unref();
+      }
+    }
     const s = new Speaker({
       asn: parseAsn(d.localAsn),
       routerId: parseRouterId(d.routerId),
       listen: { addresses: listen, port: opts.bgpPort },
       // ECMP: up to 8 equal paths per prefix become one multipath kernel route
       maxPaths: 8,
+      ...(gr !== undefined ? { gracefulRestart: { restartTimeS: gr.restartTimeS, restarting } } : {}),
       log: (level, msg, fields) => log[level]({ ...fields, component: 'bgp' }, msg),
     });
     unsubscribe = s.onBestPathChange(() => ctxRef?.requestSync('incremental'));
@@ -178,7 +226,8 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const fam of [4, 6] as const) {
       if (tunnelIfindex[fam === 4 ? 'ipv4' : 'ipv6'] !== null) await k.syncTunnelPeers(fam, want.tunnelPeers.filter((p) => isIP(p) === fam));
     }
-    const res = await applyRoutes(k.routes, want.routes, PODNET_RTPROT, MAIN_TABLE);
+    if (preserved !== null && allEndOfRib(s)) endDeferral(log, 'every peer sent End-of-RIB');
+    const res = await applyRoutes(k.routes, want.routes, PODNET_RTPROT, MAIN_TABLE, preserved ?? undefined);
     for (const f of res.failed) log.warn(f, 'kernel route not programmed');
     for (const sk of want.skipped) log.debug(sk, 'learned route not programmed');
     if (res.failed.length > 0) throw new Error(`${res.failed.length} kernel route(s) failed; first: ${res.failed[0]?.error ?? ''}`);
@@ -212,8 +261,14 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     async stop(): Promise<void> {
       unsubscribe?.();
       unsubscribe = null;
-      // Kernel routes stay: the data plane is left as it is.
-      await speaker?.stop('podnetd stopping');
+      if (deferralTimer !== null) clearTimeout(deferralTimer);
+      if (pollTimer !== null) clearInterval(pollTimer);
+      deferralTimer = null;
+      pollTimer = null;
+      // Kernel routes stay: the data plane is left as it is. With graceful
+      // restart the sessions are dropped without a NOTIFICATION, so peers keep
+      // this node's routes until it is back (RFC 4724 §4.2).
+      await speaker?.stop('podnetd stopping', { restart: opts.gracefulRestart !== undefined });
       speaker = null;
       identity = '';
       kernel?.routes.close();

@@ -62,6 +62,7 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         routerId: cfg.routerId,
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
+        ...(cfg.bgpGracefulRestart ? { gracefulRestart: { restartTimeS: Math.round(cfg.bgpGracefulRestartTime / 1000), deferralMs: cfg.bgpGracefulRestartDeferralTime } } : {}),
       }),
     );
   }

@@ -140,7 +140,7 @@ export class Rib {
     if (stale === null) return 0;
     return this.#op(() => {
       let n = 0;
-      for (const [f, keys] of [...stale]) {
+      for (const [f, keys] of stale) {
         if (family !== undefined && f !== family) continue;
         for (const key of keys) {
           const [prefix, pathId] = parsePreKey(key);

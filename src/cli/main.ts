@@ -24,7 +24,8 @@ Commands:
   lab up|status|check|exec|down   the virtual cluster in network namespaces (see podnet lab --help)
 
 Options:
-  --socket PATH   management socket of the agent (default ${defaultSocket})
+  --socket PATH   management socket of the agent (default $PODNET_SOCKET, else ${defaultSocket};
+                  \`podnet lab exec NODE\` sets PODNET_SOCKET to that node's agent)
   -j, --json      print JSON instead of tables
   -a FAMILY       address family for RIB views: ipv4 or ipv6
   -m MESSAGE      shutdown communication for reset/shutdown (RFC 9003)
@@ -32,7 +33,7 @@ Options:
 `;
 
 export async function cliMain(argv: readonly string[], io: CliIo): Promise<number> {
-  let socket = defaultSocket;
+  let socket = process.env['PODNET_SOCKET'] ?? defaultSocket;
   let json = false;
   let family: string | null = null;
   let message: string | null = null;

@@ -57,7 +57,10 @@ export function clusterRoleRules(): PolicyRule[] {
  * lab adds its kubeconfig, node name, socket and ToR peers.
  */
 export function sharedAgentArgs(clusterAsn = 64512): string[] {
-  return [`--health-port=${HEALTH_PORT}`, `--metrics-port=${METRICS_PORT}`, `--cluster-asn=${clusterAsn}`];
+  // Graceful restart: a rolling update restarts podnetd node by node; peers
+  // keep the node's routes and the kernel keeps its own until the new
+  // podnetd has its peers' End-of-RIB, so pod traffic does not stop.
+  return [`--health-port=${HEALTH_PORT}`, `--metrics-port=${METRICS_PORT}`, `--cluster-asn=${clusterAsn}`, '--bgp-graceful-restart=true'];
 }
 
 /** podnetd's flags in each variant; every one is parsed by src/config.ts in the tests. */

@@ -3,8 +3,12 @@
 // --foreground), waits until it reports ready or failed, prints what works and
 // runs `check`; `down` removes everything (also after a crash); `status`
 // shows nodes, BGP sessions and pods (-j: JSON); `exec` runs a command inside
-// a node, the ToR or a pod; `check` prints the pod reachability matrix.
+// a node, the ToR or a pod; `check` prints the pod reachability matrix;
+// `agent stop|kill|start NODE` restarts or crashes one node's podnetd.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { restartAgent, stopAgent } from './agent.ts';
 import { reachability, renderMatrix } from './check.ts';
 import { labDown, listLabs } from './down.ts';
 import { runAttached, waitFor } from './netns.ts';
@@ -28,6 +32,9 @@ Commands:
   status   nodes, podnetd health, ToR BGP sessions, pods (-j for JSON)
   check    ping and TCP between every pair of pods, as a matrix
   exec NODE|POD|tor -- CMD...   run a command inside a node, pod or the ToR
+           (\`podnet\` there talks to that node's agent: e.g. exec node1 -- podnet neighbor)
+  agent stop|kill|start NODE    stop a node's podnetd (SIGTERM, as a rolling update
+           does), kill it (SIGKILL, a crash), or start it again
   down     remove everything the lab created (also after a crash)
 
 Options:
@@ -36,6 +43,7 @@ Options:
   up: --nodes N (2)  --tor bird|frr|none (bird)  --ipv6  --subnets K (1)
       --pods N per node (2)  --cluster-asn ASN (64512)  --tor-asn ASN (64512 = iBGP)
       --foreground (stay attached; Ctrl-C tears the lab down)  --no-check
+      --no-graceful-restart (podnetd without --bgp-graceful-restart)
   -j, --json         JSON output (status, check)
 `;
 
@@ -51,6 +59,7 @@ const options = {
   'tor-asn': { type: 'string' },
   foreground: { type: 'boolean' },
   'no-check': { type: 'boolean' },
+  'no-graceful-restart': { type: 'boolean' },
   json: { type: 'boolean', short: 'j' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -75,6 +84,7 @@ function labOptions(v: { [k: string]: string | boolean | undefined }): LabOption
     clusterAsn,
     torAsn: num(v['tor-asn'] as string | undefined, clusterAsn, '--tor-asn'),
     stateRoot: (v['state-dir'] as string | undefined) ?? defaultStateRoot,
+    gracefulRestart: v['no-graceful-restart'] !== true,
   };
 }
 
@@ -119,6 +129,18 @@ async function up(o: LabOptions, foreground: boolean, doCheck: boolean, io: LabI
   return 0;
 }
 
+/** A directory with a \`podnet\` shim (this checkout's CLI on this Node), put first on PATH by \`lab exec\`. */
+function cliShimDir(st: LabState): string {
+  const dir = join(st.dir, 'bin');
+  const shim = join(dir, 'podnet');
+  const body = `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(import.meta.dirname, '..', 'bin', 'podnet.ts'))} "$@"\n`;
+  if (!existsSync(shim) || readFileSync(shim, 'utf8') !== body) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(shim, body, { mode: 0o755 });
+  }
+  return dir;
+}
+
 function resolveNetns(st: LabState, target: string): string | undefined {
   if (target === 'tor') return st.tor.netns;
   const node = st.nodes.find((n) => n.name === target || n.netns === target);
@@ -135,7 +157,14 @@ function exec(st: LabState, target: string, cmd: readonly string[], io: LabIo): 
     io.err(`podnet lab: no node, pod or ToR named "${target}" in lab ${st.name}\n`);
     return Promise.resolve(2);
   }
-  const env = { ...process.env, ...(st.apiServer !== undefined ? { KUBECONFIG: st.apiServer.kubeconfig } : {}) };
+  // inside a node, `podnet` (a shim on PATH) talks to that node's agent
+  const node = st.nodes.find((n) => n.netns === ns);
+  const env = {
+    ...process.env,
+    PATH: `${cliShimDir(st)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    ...(node !== undefined ? { PODNET_SOCKET: node.agentSocket } : {}),
+    ...(st.apiServer !== undefined ? { KUBECONFIG: st.apiServer.kubeconfig } : {}),
+  };
   return runAttached(ns, cmd, env).catch((e: unknown) => {
     io.err(`podnet lab: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
@@ -201,6 +230,26 @@ export async function labMain(argv: readonly string[], io: LabIo): Promise<numbe
           return 2;
         }
         return await exec(st, target, rest, io);
+      }
+      case 'agent': {
+        const st = loadState(labDir(o.stateRoot, o.name));
+        const node = positionals[2];
+        if (st === undefined || (target !== 'stop' && target !== 'kill' && target !== 'start') || node === undefined) {
+          io.err(st === undefined ? `podnet lab: lab ${o.name} is not up\n` : 'usage: podnet lab agent stop|kill|start NODE\n');
+          return 2;
+        }
+        if (!st.nodes.some((n) => n.name === node)) {
+          io.err(`podnet lab: no node "${node}" in lab ${st.name}\n`);
+          return 2;
+        }
+        if (target === 'start') {
+          const p = restartAgent(st, planLab(st.options), node);
+          io.out(`podnetd on ${node} started (pid ${p.pid})\n`);
+          return 0;
+        }
+        const was = await stopAgent(st, node, target === 'kill');
+        io.out(was ? `podnetd on ${node} ${target === 'kill' ? 'killed' : 'stopped'}\n` : `podnetd on ${node} was not running\n`);
+        return 0;
       }
       default:
         io.err(`podnet lab: unknown command "${cmd}"\n${labHelp}`);

@@ -14,17 +14,16 @@ import { startApiServer } from './apiserver/index.ts';
 import type { ApiServer } from './apiserver/index.ts';
 import { buildNetwork, initialPod, nodeFiles, nodeObject } from './build.ts';
 import { teardownRecorded } from './down.ts';
+import { startAgent } from './agent.ts';
 import { startFrr } from './frr.ts';
 import { Kubelet } from './kubelet.ts';
 import { procStartTime, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
 import type { LabState } from './state.ts';
-import { sharedAgentArgs } from '../deploy/manifests.ts';
 import { birdConfig, torPaths } from './tor.ts';
 import { NODE_API_PORT, planLab } from './topology.ts';
 import type { LabPlan } from './topology.ts';
 
-const repoRoot = join(import.meta.dirname, '..', '..');
 
 function log(msg: string, extra: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
@@ -49,14 +48,7 @@ async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Pro
   } else if (o.tor === 'frr') {
     await startFrr(plan, (p) => record(st, p));
   }
-  for (const n of plan.nodes) {
-    const f = nodeFiles(n);
-    const sub = plan.subnets[n.subnet];
-    const torIps = sub === undefined ? [] : [sub.torIpv4, ...(sub.torIpv6 !== undefined ? [sub.torIpv6] : [])];
-    const peers = o.tor === 'none' || torIps.length === 0 ? [] : ['--peer-router-ips', torIps.join(','), '--peer-router-asns', torIps.map(() => String(o.torAsn)).join(',')];
-    const args = [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, ...sharedAgentArgs(o.clusterAsn), ...peers];
-    record(st, spawnDetached(`podnetd:${n.name}`, n.netns, process.execPath, args, f.agentLog, { ...process.env, NODE_NAME: n.name }));
-  }
+  for (const n of plan.nodes) record(st, startAgent(plan, n));
 }
 
 function podsRunning(api: ApiServer): { running: number; total: number } {

@@ -22,6 +22,8 @@ export interface LabOptions {
   readonly podsPerNode: number;
   /** Root of the state directories. */
   readonly stateRoot: string;
+  /** podnetd's --bgp-graceful-restart (on in the DaemonSet; `--no-graceful-restart` turns it off). */
+  readonly gracefulRestart: boolean;
 }
 
 export const defaultStateRoot = '/run/podnet-lab';
@@ -36,6 +38,7 @@ export const defaultOptions: LabOptions = {
   torAsn: 64512,
   podsPerNode: 2,
   stateRoot: defaultStateRoot,
+  gracefulRestart: true,
 };
 
 /** Port of the API server inside each node namespace (the forwarder listens there). */

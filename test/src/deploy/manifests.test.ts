@@ -11,7 +11,8 @@ import { parseArgs } from '../../../src/config.ts';
 import { generatedFiles } from '../../../src/deploy/generated.ts';
 import { fillConfList } from '../../../src/deploy/install-cni.ts';
 import { API_HOST_PLACEHOLDER, API_PORT_PLACEHOLDER, CNI_CONF_FILE, HEALTH_PORT, IMAGE_PLACEHOLDER, METRICS_PORT, sharedAgentArgs, variants } from '../../../src/deploy/manifests.ts';
-import { NODE_HEALTH_PORT } from '../../../src/lab/topology.ts';
+import { agentArgv } from '../../../src/lab/agent.ts';
+import { NODE_HEALTH_PORT, defaultOptions, planLab } from '../../../src/lab/topology.ts';
 import { podNetworkConfList } from '../../../src/lab/cni.ts';
 import { parseAllDocuments } from 'yaml';
 import { loadManifest, repoRoot as root } from './load.ts';
@@ -157,9 +158,17 @@ describe('deploy manifests', () => {
     });
   }
 
-  it('the lab runs podnetd with the DaemonSet\'s shared flags (health and metrics ports, cluster ASN)', () => {
-    const lab = readFileSync(join(root, 'src/lab/supervisor.ts'), 'utf8');
-    assert.match(lab, /\.\.\.sharedAgentArgs\(o\.clusterAsn\)/);
+  it('the lab runs podnetd with the DaemonSet\'s shared flags (health and metrics ports, cluster ASN, graceful restart)', () => {
+    const plan = planLab(defaultOptions);
+    for (const n of plan.nodes) {
+      const argv = agentArgv(plan, n);
+      for (const a of sharedAgentArgs()) assert.ok(argv.includes(a), `lab ${n.name}: ${a}`);
+      // every lab flag is one podnetd accepts
+      assert.equal(parseArgs(argv.slice(1), { NODE_NAME: n.name }, 'h').kind, 'run', `lab ${n.name}: ${argv.join(' ')}`);
+    }
+    assert.ok(sharedAgentArgs().includes('--bgp-graceful-restart=true'), 'rolling updates keep the data plane: graceful restart on');
+    const off = planLab({ ...defaultOptions, gracefulRestart: false });
+    assert.ok(agentArgv(off, off.nodes[0] as never).includes('--bgp-graceful-restart=false'), 'lab up --no-graceful-restart');
     assert.equal(NODE_HEALTH_PORT, HEALTH_PORT, 'lab status probes the health port the DaemonSet uses');
     for (const { variant } of variants) {
       const ds = manifestDaemonSetArgs(variant);
