@@ -19,6 +19,7 @@ export type {
   DestinationView,
   EndOfRibView,
   GlobalView,
+  GracefulRestartView,
   LastErrorView,
   MessageCountersView,
   NeighborActionRequest,
@@ -46,6 +47,6 @@ export {
   type Prefix,
   type RouterId,
 } from './types.ts';
-export { BgpError, CeaseSubcode, ErrorCode, WellKnownCommunity, type LargeCommunity, type Origin } from './wire/index.ts';
+export { BgpError, CeaseSubcode, ErrorCode, WellKnownCommunity, type LargeCommunity, type Origin, type PathAttributes } from './wire/index.ts';
 export type { FsmStateName } from './fsm/index.ts';
 export type { BestPathChange, BestPathChangeKind, BestReason, PathSource, PeerRole, PathView as RibPathView } from './rib/index.ts';

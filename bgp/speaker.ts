@@ -72,6 +72,8 @@ export class Speaker {
       localAsn: opts.asn,
       routerId: opts.routerId,
       ...(opts.maxPaths !== undefined ? { maxPaths: opts.maxPaths } : {}),
+      ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}),
+      ...(opts.importPolicy !== undefined ? { importPolicy: opts.importPolicy } : {}),
       exportPolicy: (prefix, attributes, target, source) => this.#exportPolicy(prefix, attributes, target, source),
     });
     this.#rib.onUpdatesPending((id) => this.#neighbors.get(id)?.peer.updatesPending());
@@ -248,6 +250,27 @@ export class Speaker {
     n.enabled = true;
     if (this.#started) n.peer.start();
     return Promise.resolve();
+  }
+
+  /**
+   * The import or export policy's decisions changed: exports are recomputed
+   * for every neighbour (withdrawing what is now suppressed) and, for import,
+   * neighbours that support it are asked to send their routes again
+   * (ROUTE-REFRESH, RFC 2918), so the new import policy applies without a
+   * session reset.
+   */
+  policiesChanged(what: { readonly import?: boolean; readonly export?: boolean }): void {
+    if (what.export === true) this.#rib.reexport();
+    if (what.import !== true) return;
+    for (const n of this.#neighbors.values()) {
+      const info = n.info;
+      if (info === null) continue;
+      if (!info.capabilities.routeRefresh) {
+        this.#log('warn', 'import policy changed but the neighbor does not support route refresh: it applies to routes it sends from now on', { neighbor: n.address });
+        continue;
+      }
+      void this.softReset(n.address, 'in').catch((e: unknown) => this.#log('warn', 'route refresh failed', { neighbor: n.address, error: e instanceof Error ? e.message : String(e) }));
+    }
   }
 
   // ---------------------------------------------------------------- local routes
@@ -516,9 +539,17 @@ export class Speaker {
    * local-AS override replaces the AS the RIB prepended, and originated
    * routes get their extra prepends (RFC 4271 §5.1.2), toward eBGP only.
    */
-  #exportPolicy(prefix: Prefix, a: PathAttributes, target: string, source: PathSource): PathAttributes {
+  #exportPolicy(prefix: Prefix, a: PathAttributes, target: string, source: PathSource): PathAttributes | null {
     const n = this.#neighbors.get(target);
     if (n === undefined) return a;
+    const built = this.#exportPrepend(n, prefix, a, source);
+    const policy = this.#opts.exportPolicy;
+    if (policy === undefined) return built;
+    const ours = n.config.localAsn ?? this.asn;
+    return policy(prefix, built, { address: n.address, remoteAsn: n.config.remoteAsn, ibgp: n.config.remoteAsn === ours }, source.kind === 'local' ? 'local' : 'peer');
+  }
+
+  #exportPrepend(n: Neighbor, prefix: Prefix, a: PathAttributes, source: PathSource): PathAttributes {
     const ours = n.config.localAsn ?? this.asn;
     if (n.config.remoteAsn === ours) return a;
     const extra = source.kind === 'local' ? (this.#originated.get(prefix)?.asPathPrepend ?? 0) : 0;

@@ -7,17 +7,19 @@
 // work; a best-path change asks for an incremental sync.
 import { isIP } from 'node:net';
 import { Speaker, parseAsn, parseIpAddress, parsePrefix, parseRouterId } from '../bgp/index.ts';
-import type { NeighborConfig, Prefix } from '../bgp/index.ts';
+import type { NeighborConfig, PathAttributes, Prefix } from '../bgp/index.ts';
 import type { Reader } from '../src/k8s/store.ts';
 import type { ResourceName } from '../src/k8s/resources.ts';
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { MAIN_TABLE, NetlinkRouteTable, PODNET_RTPROT } from '../src/kernel/netlink/routes.ts';
 import type { RouteTable } from '../src/kernel/netlink/routes.ts';
 import { ensureTunnel, removeTunnels, syncTunnelPeers } from '../src/kernel/tunnel.ts';
 import type { Logger } from '../src/obs/log.ts';
 import type { Controller, ControllerContext, SyncContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
 import { applyRoutes, cleanupRoutes } from './apply.ts';
-import { desiredKernelRoutes } from './kernel.ts';
+import { desiredKernelRoutes, inCidr } from './kernel.ts';
+import { serviceAdverts } from './services.ts';
+import type { ServiceAdvertOptions } from './services.ts';
 import type { LearnedRoute } from './kernel.ts';
 import { desiredPeering } from './peering.ts';
 import type { DesiredPeering, PeeringOptions } from './peering.ts';
@@ -46,6 +48,11 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly kernel?: () => RoutesKernel;
   /** Listen on these addresses instead of the node's (tests). */
   readonly listenAddresses?: readonly string[];
+  /** Services and EndpointSlices, for service IP advertisement. */
+  readonly services?: Reader<V1Service>;
+  readonly endpointSlices?: Reader<V1EndpointSlice>;
+  /** --advertise-cluster-ip, -external-ip, -loadbalancer-ip, -pod-cidr, and the ClusterIP aggregate (--advertise-service-cluster-ip-range). */
+  readonly advertise?: Omit<ServiceAdvertOptions, 'nodeName'> & { readonly podCidr: boolean };
   /** --bgp-graceful-restart with its -time and -deferral-time; absent: off. */
   readonly gracefulRestart?: { readonly restartTimeS: number; readonly deferralMs: number };
 }
@@ -84,6 +91,51 @@ function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, o
   };
 }
 
+/**
+ * What the speaker's import and export policies decide on, rebuilt on every
+ * sync from flags, Node annotations and Services (kube-router's policy):
+ * toward other nodes everything but service IPs; toward external peers only
+ * this node's own routes (pod CIDRs unless --advertise-pod-cidr=false, and
+ * service IPs), with the node's communities and AS-path prepend annotations;
+ * nothing from any peer inside the custom import-reject CIDRs.
+ */
+interface PolicyState {
+  readonly external: ReadonlySet<string>;
+  readonly vips: ReadonlySet<string>;
+  readonly podCidrs: ReadonlySet<string>;
+  readonly advertisePodCidr: boolean;
+  readonly communities: readonly number[];
+  readonly prepend: { readonly asn: number; readonly repeat: number } | null;
+  readonly importReject: readonly string[];
+}
+
+const communityNumber = (c: string): number => {
+  const [a = '0', b = '0'] = c.split(':');
+  return Number(a) * 65536 + Number(b);
+};
+
+/** A prefix inside one of the CIDRs (equal or more specific). */
+function within(prefix: string, cidrs: readonly string[]): boolean {
+  const [addr = '', len = '0'] = prefix.split('/');
+  return cidrs.some((c) => Number(len) >= Number(c.split('/')[1] ?? '0') && inCidr(addr, c));
+}
+
+export function exportDecision(pol: PolicyState, prefix: string, a: PathAttributes, target: { address: string; ibgp: boolean }, source: 'local' | 'peer'): PathAttributes | null {
+  if (!pol.external.has(target.address)) return source === 'local' && pol.vips.has(prefix) ? null : a;
+  if (source !== 'local') return null;
+  if (pol.podCidrs.has(prefix) && !pol.advertisePodCidr) return null;
+  let out = a;
+  if (pol.communities.length > 0) out = { ...out, communities: [...new Set([...(out.communities ?? []), ...pol.communities])] };
+  const pp = pol.prepend;
+  if (pp !== null && !target.ibgp) {
+    // kube-router.io/path-prepend.as x repeat-n, after our own AS (RFC 4271 §5.1.2)
+    const [head, ...rest] = out.asPath ?? [];
+    const extra = Array.from({ length: pp.repeat }, () => parseAsn(pp.asn));
+    out = head !== undefined && head.type === 'sequence' ? { ...out, asPath: [{ type: 'sequence', asns: [...head.asns.slice(0, 1), ...extra, ...head.asns.slice(1)] }, ...rest] } : { ...out, asPath: [{ type: 'sequence', asns: extra }, ...(out.asPath ?? [])] };
+  }
+  return out;
+}
+
 export interface RoutesController extends Controller {
   /** The running speaker (for the management API), or null before the first sync. */
   speaker(): Speaker | null;
@@ -96,6 +148,8 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
   let unsubscribe: (() => void) | null = null;
   let ctxRef: ControllerContext | null = null;
   let lastErrors = '';
+  let pol: PolicyState = { external: new Set(), vips: new Set(), podCidrs: new Set(), advertisePodCidr: true, communities: [], prepend: null, importReject: [] };
+  let vipPrefixes: readonly string[] = [];
   /**
    * Graceful restart, restarting side (RFC 4724 §4.1): the kernel routes the
    * previous run left, kept until every peer sent End-of-RIB or the deferral
@@ -126,7 +180,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
 
   async function ensureSpeaker(d: DesiredPeering, log: Logger): Promise<Speaker | null> {
     if (d.localAsn === null || d.routerId === null) return null;
-    const id = `${d.localAsn}/${d.routerId}/${d.addresses.ipv4 ?? ''}/${d.addresses.ipv6 ?? ''}`;
+    const id = `${d.localAsn}/${d.routerId}/${d.addresses.ipv4 ?? ''}/${d.addresses.ipv6 ?? ''}/${d.clusterId ?? ''}`;
     if (speaker !== null && id === identity) return speaker;
     if (speaker !== null) {
       log.info({ from: identity, to: id }, 'BGP identity changed; restarting the speaker');
@@ -158,6 +212,9 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       listen: { addresses: listen, port: opts.bgpPort },
       // ECMP: up to 8 equal paths per prefix become one multipath kernel route
       maxPaths: 8,
+      ...(d.clusterId !== null ? { clusterId: parseRouterId(d.clusterId) } : {}),
+      importPolicy: (prefix, attributes) => (pol.importReject.length > 0 && within(prefix, pol.importReject) ? null : attributes),
+      exportPolicy: (prefix, attributes, target, source) => exportDecision(pol, prefix, attributes, target, source),
       ...(gr !== undefined ? { gracefulRestart: { restartTimeS: gr.restartTimeS, restarting } } : {}),
       log: (level, msg, fields) => log[level]({ ...fields, component: 'bgp' }, msg),
     });
@@ -185,7 +242,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
         changed++;
       }
     }
-    const prefixes = new Set<Prefix>(d.podCidrs.map((c) => parsePrefix(c, false)));
+    const prefixes = new Set<Prefix>([...d.podCidrs, ...vipPrefixes].map((c) => parsePrefix(c, false)));
     for (const o of s.originated()) {
       if (!prefixes.has(o.prefix)) {
         s.withdraw(o.prefix);
@@ -243,11 +300,31 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       ctxRef = ctx;
     },
     onUpdate(e): SyncKind | null {
-      return e.kind === 'nodes' ? 'full' : null;
+      if (e.kind === 'nodes') return 'full';
+      // services and slices matter only when service IPs are advertised
+      return (e.kind === 'services' || e.kind === 'endpointslices') && opts.advertise !== undefined && (opts.advertise.clusterIp || opts.advertise.externalIp || opts.advertise.loadBalancerIp) ? 'incremental' : null;
     },
     async sync(_kind: SyncKind, ctx: SyncContext): Promise<SyncReport> {
       const d = desiredPeering(opts.nodeName, opts.nodes.list(), opts);
-      const errs = d.errors.join('; ');
+      const adv = opts.advertise;
+      const sa =
+        adv === undefined || opts.services === undefined || opts.endpointSlices === undefined
+          ? { prefixes: [], errors: [] }
+          : serviceAdverts(opts.services.list(), opts.endpointSlices.list(), { ...adv, nodeName: opts.nodeName });
+      vipPrefixes = sa.prefixes;
+      const next: PolicyState = {
+        external: new Set(d.peers.filter((p) => p.kind === 'external').map((p) => parseIpAddress(p.address) as string)),
+        vips: new Set(sa.prefixes.map((p) => parsePrefix(p, false) as string)),
+        podCidrs: new Set(d.podCidrs.map((p) => parsePrefix(p, false) as string)),
+        advertisePodCidr: adv?.podCidr ?? true,
+        communities: d.exportCommunities.map(communityNumber),
+        prepend: d.exportPrepend,
+        importReject: d.importReject,
+      };
+      const exportChanged = JSON.stringify({ ...next, external: [...next.external], vips: [...next.vips], podCidrs: [...next.podCidrs], importReject: [] }) !== JSON.stringify({ ...pol, external: [...pol.external], vips: [...pol.vips], podCidrs: [...pol.podCidrs], importReject: [] });
+      const importChanged = JSON.stringify(next.importReject) !== JSON.stringify(pol.importReject);
+      pol = next;
+      const errs = [...d.errors, ...sa.errors].join('; ');
       if (errs !== lastErrors) {
         if (errs !== '') ctx.log.warn({ errors: d.errors }, 'node configuration problems (the rest is applied)');
         lastErrors = errs;
@@ -255,6 +332,10 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       const s = await ensureSpeaker(d, ctx.log);
       if (s === null) throw new Error(`no BGP identity for node ${opts.nodeName}: ${errs}`);
       const peersChanged = await syncPeers(s, d, ctx.log);
+      if (exportChanged || importChanged) {
+        ctx.log.info({ export: exportChanged, import: importChanged, vips: vipPrefixes.length }, 'routes: BGP policy inputs changed; re-exporting and refreshing without session resets');
+        s.policiesChanged({ export: exportChanged, import: importChanged });
+      }
       const k = await syncKernel(s, d, ctx.log);
       return { programmed: k.programmed, changed: k.changed + peersChanged };
     },

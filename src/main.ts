@@ -62,6 +62,15 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         routerId: cfg.routerId,
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
+        services: read('services'),
+        endpointSlices: read('endpointslices'),
+        advertise: {
+          clusterIp: cfg.advertiseClusterIp,
+          externalIp: cfg.advertiseExternalIp,
+          loadBalancerIp: cfg.advertiseLoadbalancerIp,
+          podCidr: cfg.advertisePodCidr,
+          clusterIpAggregate: cfg.advertiseServiceClusterIpRange ? cfg.serviceClusterIpRange.map((c) => c.cidr) : null,
+        },
         ...(cfg.bgpGracefulRestart ? { gracefulRestart: { restartTimeS: Math.round(cfg.bgpGracefulRestartTime / 1000), deferralMs: cfg.bgpGracefulRestartDeferralTime } } : {}),
       }),
     );

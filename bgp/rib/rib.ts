@@ -320,6 +320,25 @@ export class Rib {
     return () => this.#pendingListeners.delete(cb);
   }
 
+  /**
+   * The export policy changed: every established peer's Adj-RIB-Out is
+   * recomputed, so what the policy now suppresses is withdrawn and what it
+   * changes is re-sent, without a session reset.
+   */
+  reexport(): void {
+    this.#op(() => {
+      for (const p of this.#peers.values()) {
+        const out = p.out;
+        if (out === null) continue;
+        for (const f of out.families) {
+          const table = this.#loc.table(f);
+          for (const [prefix, e] of table) if (out.mark(f, prefix, this.#exportFor(p, f, prefix, bestOf(e)))) this.#dirty.add(p);
+          for (const prefix of out.advertised(f).keys()) if (!table.has(prefix) && out.mark(f, prefix, null)) this.#dirty.add(p);
+        }
+      }
+    });
+  }
+
   /** The peer sent ROUTE-REFRESH for a family (RFC 2918 §4): send the whole Adj-RIB-Out again. */
   routeRefresh(id: string, family: Family): void {
     const p = this.#peer(id);

@@ -18,6 +18,20 @@ export interface SpeakerOptions {
   readonly clock?: Clock;
   /** ECMP: the most paths in a multipath set (default 1). */
   readonly maxPaths?: number;
+  /** Route-reflector CLUSTER_ID (RFC 4456 §7; default the router id). */
+  readonly clusterId?: RouterId;
+  /**
+   * Import policy, after the RFC checks: the attributes to keep for a path
+   * from neighbour `from`, or null to refuse it. Call Speaker.policiesChanged
+   * when its decisions change.
+   */
+  readonly importPolicy?: (prefix: Prefix, attributes: PathAttributes, from: string) => PathAttributes | null;
+  /**
+   * Export policy, after the iBGP/eBGP rules and local-AS prepends: what to
+   * send `target` for a path from `source` ('local': originated here), or null
+   * to send nothing.
+   */
+  readonly exportPolicy?: (prefix: Prefix, attributes: PathAttributes, target: { readonly address: string; readonly remoteAsn: Asn; readonly ibgp: boolean }, source: 'local' | 'peer') => PathAttributes | null;
   /** Graceful restart (RFC 4724, RFC 8538) in both roles; off when absent. */
   readonly gracefulRestart?: GracefulRestartOptions;
   /** Log sink (the app wires its logger here; bgp/ has none of its own). */
