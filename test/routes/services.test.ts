@@ -9,7 +9,7 @@ import { parseAsn, type PathAttributes } from '../../bgp/index.ts';
 import { exportDecision } from '../../routes/controller.ts';
 import { serviceAdverts } from '../../routes/services.ts';
 
-function svc(name: string, spec: V1Service['spec'], extra: { annotations?: Record<string, string>; lb?: string[] } = {}): V1Service {
+function svc(name: string, spec: NonNullable<V1Service['spec']>, extra: { annotations?: Record<string, string>; lb?: string[] } = {}): V1Service {
   return {
     metadata: { name, namespace: 'default', ...(extra.annotations !== undefined ? { annotations: extra.annotations } : {}) },
     spec,
