@@ -13,6 +13,7 @@ import type { ResourceName } from '../src/k8s/resources.ts';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { MAIN_TABLE, NetlinkRouteTable, PODNET_RTPROT } from '../src/kernel/netlink/routes.ts';
 import type { RouteTable } from '../src/kernel/netlink/routes.ts';
+import { nftApply, nftDeleteTable } from '../src/kernel/nft.ts';
 import { ensureTunnel, removeTunnels, syncTunnelPeers } from '../src/kernel/tunnel.ts';
 import type { Logger } from '../src/obs/log.ts';
 import type { Controller, ControllerContext, SyncContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
@@ -21,7 +22,9 @@ import { desiredKernelRoutes, inCidr } from './kernel.ts';
 import { serviceAdverts } from './services.ts';
 import type { ServiceAdvertOptions } from './services.ts';
 import type { LearnedRoute } from './kernel.ts';
-import { desiredPeering } from './peering.ts';
+import { EGRESS_TABLE, egressRuleset } from './egress.ts';
+import { parseNodeAnnotations } from './annotations.ts';
+import { desiredPeering, nodeAddresses, podCidrsOf } from './peering.ts';
 import type { DesiredPeering, PeeringOptions } from './peering.ts';
 
 export const routesWatches: readonly ResourceName[] = ['nodes', 'services', 'endpointslices'];
@@ -35,6 +38,8 @@ export interface RoutesKernel {
   ensureTunnel(family: 4 | 6, local: string): Promise<number>;
   syncTunnelPeers(family: 4 | 6, peers: readonly string[]): Promise<void>;
   removeTunnels(): Promise<void>;
+  /** Loads an nftables transaction (the pod egress table). */
+  nftApply(text: string): Promise<void>;
 }
 
 export interface RoutesControllerOptions extends PeeringOptions {
@@ -53,6 +58,8 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly endpointSlices?: Reader<V1EndpointSlice>;
   /** --advertise-cluster-ip, -external-ip, -loadbalancer-ip, -pod-cidr, and the ClusterIP aggregate (--advertise-service-cluster-ip-range). */
   readonly advertise?: Omit<ServiceAdvertOptions, 'nodeName'> & { readonly podCidr: boolean };
+  /** --enable-pod-egress (kube-router's default: on). */
+  readonly podEgress?: boolean;
   /** --bgp-graceful-restart with its -time and -deferral-time; absent: off. */
   readonly gracefulRestart?: { readonly restartTimeS: number; readonly deferralMs: number };
 }
@@ -68,6 +75,7 @@ export function realKernel(): RoutesKernel {
     ensureTunnel: (family, local) => ensureTunnel({ netns: null }, { family, local, underlayMtu: 1500 }),
     syncTunnelPeers: async (family, peers) => void (await syncTunnelPeers({ netns: null }, family, peers)),
     removeTunnels: async () => void (await removeTunnels({ netns: null })),
+    nftApply: (text) => nftApply(text),
   };
 }
 
@@ -150,6 +158,22 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
   let lastErrors = '';
   let pol: PolicyState = { external: new Set(), vips: new Set(), podCidrs: new Set(), advertisePodCidr: true, communities: [], prepend: null, importReject: [] };
   let vipPrefixes: readonly string[] = [];
+  /** The pod egress table as last loaded ('' before the first load). */
+  let egressText = '';
+
+  /** --enable-pod-egress: the masquerade table for this node's pods (its removal when off). */
+  async function syncEgress(k: RoutesKernel, d: DesiredPeering): Promise<boolean> {
+    const nodes = opts.nodes.list();
+    const text = egressRuleset({
+      ownPodCidrs: opts.podEgress === true ? d.podCidrs : [],
+      allPodCidrs: nodes.flatMap((n) => podCidrsOf(n, parseNodeAnnotations(n.metadata?.annotations))),
+      nodeIps: nodes.flatMap((n) => Object.values(nodeAddresses(n)).filter((a): a is string => a !== null)),
+    });
+    if (text === egressText) return false;
+    await k.nftApply(text);
+    egressText = text;
+    return true;
+  }
   /**
    * Graceful restart, restarting side (RFC 4724 §4.1): the kernel routes the
    * previous run left, kept until every peer sent End-of-RIB or the deferral
@@ -288,7 +312,8 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const f of res.failed) log.warn(f, 'kernel route not programmed');
     for (const sk of want.skipped) log.debug(sk, 'learned route not programmed');
     if (res.failed.length > 0) throw new Error(`${res.failed.length} kernel route(s) failed; first: ${res.failed[0]?.error ?? ''}`);
-    return { programmed: want.routes.length, changed: res.replaced.length + res.deleted.length };
+    const egress = await syncEgress(k, d);
+    return { programmed: want.routes.length, changed: res.replaced.length + res.deleted.length + (egress ? 1 : 0) };
   }
 
   return {
@@ -359,6 +384,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       const k = (opts.kernel ?? realKernel)();
       const r = await cleanupRoutes(k.routes, PODNET_RTPROT, MAIN_TABLE);
       await k.removeTunnels();
+      await nftDeleteTable('inet', EGRESS_TABLE).catch(() => undefined);
       k.routes.close();
       log.info({ routesDeleted: r.deleted.length, failed: r.failed.length }, 'routes: removed podnet routes and tunnels');
     },

@@ -62,6 +62,7 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         routerId: cfg.routerId,
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
+        podEgress: cfg.enablePodEgress,
         services: read('services'),
         endpointSlices: read('endpointslices'),
         advertise: {

@@ -34,6 +34,7 @@ function fakeKernel(routes: MemoryRoutes): () => RoutesKernel {
     ensureTunnel: async () => 99,
     syncTunnelPeers: async () => {},
     removeTunnels: async () => {},
+    nftApply: async () => {},
   });
 }
 
