@@ -13,6 +13,7 @@ import type { ResourceName } from '../src/k8s/resources.ts';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { MAIN_TABLE, NetlinkRouteTable, PODNET_RTPROT } from '../src/kernel/netlink/routes.ts';
 import type { RouteTable } from '../src/kernel/netlink/routes.ts';
+import { confListText, podNetworkConfList, removeOwnConfList, writeFileAtomic } from '../src/kernel/cni-conf.ts';
 import { nftApply, nftDeleteTable } from '../src/kernel/nft.ts';
 import { ensureTunnel, removeTunnels, syncTunnelPeers } from '../src/kernel/tunnel.ts';
 import type { Logger } from '../src/obs/log.ts';
@@ -58,6 +59,8 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly endpointSlices?: Reader<V1EndpointSlice>;
   /** --advertise-cluster-ip, -external-ip, -loadbalancer-ip, -pod-cidr, and the ClusterIP aggregate (--advertise-service-cluster-ip-range). */
   readonly advertise?: Omit<ServiceAdvertOptions, 'nodeName'> & { readonly podCidr: boolean };
+  /** --enable-cni: keep this CNI conflist (bridge + host-local over the node's pod CIDRs) written; absent: off. */
+  readonly cniConfFile?: string;
   /** --enable-pod-egress (kube-router's default: on). */
   readonly podEgress?: boolean;
   /** --bgp-graceful-restart with its -time and -deferral-time; absent: off. */
@@ -357,6 +360,10 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       const s = await ensureSpeaker(d, ctx.log);
       if (s === null) throw new Error(`no BGP identity for node ${opts.nodeName}: ${errs}`);
       const peersChanged = await syncPeers(s, d, ctx.log);
+      // --enable-cni: the kubelet's conflist follows the node's pod CIDRs (written atomically, only on change)
+      if (opts.cniConfFile !== undefined && d.podCidrs.length > 0) {
+        if (await writeFileAtomic(opts.cniConfFile, confListText(podNetworkConfList(d.podCidrs)))) ctx.log.info({ file: opts.cniConfFile, podCidrs: d.podCidrs }, 'routes: CNI configuration written');
+      }
       if (exportChanged || importChanged) {
         ctx.log.info({ export: exportChanged, import: importChanged, vips: vipPrefixes.length }, 'routes: BGP policy inputs changed; re-exporting and refreshing without session resets');
         s.policiesChanged({ export: exportChanged, import: importChanged });
@@ -385,6 +392,8 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       const r = await cleanupRoutes(k.routes, PODNET_RTPROT, MAIN_TABLE);
       await k.removeTunnels();
       await nftDeleteTable('inet', EGRESS_TABLE).catch(() => undefined);
+      const cniRemoved = opts.cniConfFile !== undefined && (await removeOwnConfList(opts.cniConfFile).catch(() => false));
+      if (cniRemoved) log.info({ file: opts.cniConfFile }, 'routes: removed the CNI configuration podnet wrote');
       k.routes.close();
       log.info({ routesDeleted: r.deleted.length, failed: r.failed.length }, 'routes: removed podnet routes and tunnels');
     },

@@ -5,7 +5,8 @@
 // use, so RBAC needs nothing more) and writes it atomically into the host's
 // /etc/cni/net.d. CNI spec 1.0.0 "Network configuration lists"; host-local
 // "ranges" is one range set per address family.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../kernel/cni-conf.ts';
 import type { Transport } from '../k8s/transport.ts';
 
 export class InstallError extends Error {
@@ -61,8 +62,6 @@ export async function fetchPodCidrs(transport: Transport, nodeName: string): Pro
 export async function installCni(opts: { transport: Transport; nodeName: string; template: string; out: string }): Promise<string> {
   if (opts.nodeName === '') throw new InstallError('NODE_NAME is empty: set it from the downward API (spec.nodeName)');
   const text = fillConfList(await readFile(opts.template, 'utf8'), await fetchPodCidrs(opts.transport, opts.nodeName));
-  const tmp = `${opts.out}.tmp-${process.pid}`;
-  await writeFile(tmp, text, { mode: 0o644 });
-  await rename(tmp, opts.out);
+  await writeFileAtomic(opts.out, text);
   return text;
 }

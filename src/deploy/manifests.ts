@@ -184,6 +184,8 @@ function daemonSet(variant: Variant): IDaemonSet {
               volumeMounts: [
                 { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
                 { name: 'podnet-run', mountPath: '/run/podnet' },
+                // --enable-cni keeps the conflist following the node's pod CIDRs
+                { name: 'cni-conf-dir', mountPath: '/etc/cni/net.d' },
               ],
             },
           ],

@@ -22,7 +22,9 @@ export function agentArgv(plan: LabPlan, n: NodePlan): string[] {
   const torIps = sub === undefined ? [] : [sub.torIpv4, ...(sub.torIpv6 !== undefined ? [sub.torIpv6] : [])];
   const peers = o.tor === 'none' || torIps.length === 0 ? [] : ['--peer-router-ips', torIps.join(','), '--peer-router-asns', torIps.map(() => String(o.torAsn)).join(',')];
   const gr = o.gracefulRestart ? [] : ['--bgp-graceful-restart=false'];
-  return [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, ...sharedAgentArgs(o.clusterAsn), ...gr, ...peers];
+  // --enable-cni writes into the node's directory: the lab's nodes share the host's filesystem
+  const cni = ['--cni-conf-file', join(n.dir, '10-podnet.conflist')];
+  return [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, ...sharedAgentArgs(o.clusterAsn), ...gr, ...cni, ...peers];
 }
 
 /** Starts a node's podnetd (detached, in the node's namespace). */

@@ -1,56 +1,16 @@
-// The pod network's CNI configuration and the kubelet side of CNI: the one
-// place that produces the conflist (kube-router's: bridge plugin on
-// `kube-bridge`, gateway on the bridge, hairpin, MTU, host-local IPAM over the
-// node's podCIDRs), and a runner that calls Debian's reference plugins exactly
+// The kubelet side of CNI for the lab (the conflist comes from
+// src/kernel/cni-conf.ts, the one producer): a runner that calls Debian's reference plugins exactly
 // as a kubelet/containerd does (libcni): CNI_COMMAND, CNI_CONTAINERID,
 // CNI_NETNS, CNI_IFNAME, CNI_PATH in the environment, the network config on
 // stdin with prevResult chained between plugins. CNI spec 1.0.0 ("Execution
 // Protocol", "Section 4: Plugin Delegation"); Debian's plugins 1.1.1 accept
 // cniVersion up to 1.0.0.
 import { run } from './netns.ts';
-import { POD_BRIDGE, POD_MTU } from './topology.ts';
 
-export const CNI_VERSION = '1.0.0';
 export const CNI_PATH = '/usr/lib/cni';
-export const CNI_NETWORK = 'podnet';
-
-export interface PluginConf {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
-
-export interface ConfList {
-  readonly cniVersion: string;
-  readonly name: string;
-  readonly plugins: readonly PluginConf[];
-}
-
-/**
- * The node's conflist. `ipamDataDir` keeps host-local's leases out of
- * /var/lib/cni (the lab keeps them in its state directory); undefined means the
- * plugin's default, as on a real node.
- */
-export function podNetworkConfList(podCidrs: readonly string[], opts: { ipamDataDir?: string; mtu?: number } = {}): ConfList {
-  return {
-    cniVersion: CNI_VERSION,
-    name: CNI_NETWORK,
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: POD_BRIDGE,
-        isGateway: true,
-        isDefaultGateway: true,
-        hairpinMode: true,
-        mtu: opts.mtu ?? POD_MTU,
-        ipam: {
-          type: 'host-local',
-          ranges: podCidrs.map((subnet) => [{ subnet }]),
-          ...(opts.ipamDataDir !== undefined ? { dataDir: opts.ipamDataDir } : {}),
-        },
-      },
-    ],
-  };
-}
+// The conflist itself is the platform's (src/kernel/cni-conf.ts): the agent writes it with --enable-cni.
+export { CNI_NETWORK, CNI_VERSION, podNetworkConfList, type ConfList, type PluginConf } from '../kernel/cni-conf.ts';
+import { CNI_VERSION, type ConfList } from '../kernel/cni-conf.ts';
 
 /** The loopback network every pod also gets (containerd configures it outside the conflist). */
 export const loopbackConf: ConfList = { cniVersion: CNI_VERSION, name: 'cni-loopback', plugins: [{ type: 'loopback' }] };

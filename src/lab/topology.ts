@@ -45,10 +45,7 @@ export const defaultOptions: LabOptions = {
 export const NODE_API_PORT = 6443;
 /** podnetd's health port inside each node namespace (kube-router's 20244). */
 export const NODE_HEALTH_PORT = 20244;
-/** Name of the bridge the CNI bridge plugin creates on each node (kube-router's). */
-export const POD_BRIDGE = 'kube-bridge';
-/** Pod MTU: the underlay's 1500 minus VXLAN's 50 so the overlay never fragments. */
-export const POD_MTU = 1450;
+export { POD_BRIDGE, POD_MTU } from '../kernel/cni-conf.ts';
 
 export interface NodePlan {
   /** Kubernetes Node name. */

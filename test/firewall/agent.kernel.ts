@@ -121,7 +121,7 @@ describe('podnetd --run-firewall in a node namespace (real kernel, embedded API 
     await agent.stop();
     assert.match(agent.log(), /iptables flavour/);
 
-    const clean = await node.exec(process.execPath, [podnetd, '--cleanup-config', '--master=http://127.0.0.1:1', `--api-socket=${lab!.dir}/podnetd2.sock`]);
+    const clean = await node.exec(process.execPath, [podnetd, '--cleanup-config', '--enable-cni=false', '--master=http://127.0.0.1:1', `--api-socket=${lab!.dir}/podnetd2.sock`]);
     assert.match(clean.stderr + clean.stdout, /"controller":"firewall".*removed its chains, jumps and ipsets/);
     assert.doesNotMatch((await node.exec('iptables-save', ['-t', 'filter'])).stdout, /PODNET-/);
     assert.equal((await node.exec('ipset', ['list', '-n'])).stdout.trim(), '');

@@ -113,6 +113,7 @@ describe('interop: service IP advertisement, communities, prepend and import rej
       '--advertise-external-ip=true',
       '--advertise-loadbalancer-ip=true',
       '--enable-overlay=false',
+      '--enable-cni=false',
       '-v=1',
     ]);
     await bird.waitEstablished(NODE_IP, 30_000).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,8 @@ describe('podnetd in a node namespace against the embedded API server', function
       '--metrics-addr=127.0.0.1',
       `--metrics-port=${mp}`,
       `--api-socket=${socket}`,
+      // --enable-cni (on by default) writes into the test's directory, not the host's /etc/cni
+      `--cni-conf-file=${join(dir, '10-podnet.conflist')}`,
       '-v=1',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     agent.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -138,10 +140,30 @@ describe('podnetd in a node namespace against the embedded API server', function
     assert.match(table.stdout, /^podnetd \S+ on node node-a: healthy/);
     assert.match(table.stdout, /^routes\s+yes\s+running\s+\d+/m);
 
+    // --enable-cni: the conflist follows the node's pod CIDRs, written atomically (no temporary file left)
+    const conf = await until('the CNI conflist', async () => JSON.parse(readFileSync(join(dir, '10-podnet.conflist'), 'utf8')) as { name: string; plugins: { ipam: { ranges: unknown } }[] });
+    assert.equal(conf.name, 'podnet');
+    assert.deepEqual(conf.plugins[0]?.ipam.ranges, [[{ subnet: '10.244.0.0/24' }]]);
+    server.patch('Node', 'node-a', undefined, 'merge', { spec: { podCIDRs: ['10.244.0.0/24', 'fd00:244::/64'] } });
+    await until('the conflist with the IPv6 range', async () => {
+      const c = JSON.parse(readFileSync(join(dir, '10-podnet.conflist'), 'utf8')) as { plugins: { ipam: { ranges: unknown[] } }[] };
+      return c.plugins[0]?.ipam.ranges.length === 2 ? true : undefined;
+    });
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left');
+
     const exited = new Promise<number | null>((r) => agent?.once('exit', (code) => r(code)));
     agent.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /shutting down; the data plane is left as it is/);
+
+    // cleanup removes the conflist only when it is podnet's
+    const confFile = join(dir, '10-podnet.conflist');
+    const cleanup = (): void => void spawnSync('ip', ['netns', 'exec', ns, process.execPath, podnetd, '--cleanup-config', '--master=http://127.0.0.1:1', `--cni-conf-file=${confFile}`, `--api-socket=${join(dir, 'cleanup.sock')}`], { timeout: 20_000 });
+    cleanup();
+    assert.equal(readdirSync(dir).includes('10-podnet.conflist'), false, 'our conflist is removed');
+    writeFileSync(confFile, JSON.stringify({ cniVersion: '1.0.0', name: 'another-cni', plugins: [] }));
+    cleanup();
+    assert.equal(readdirSync(dir).includes('10-podnet.conflist'), true, 'a conflist that is not ours stays');
   });
 
 });

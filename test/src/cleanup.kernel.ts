@@ -28,7 +28,7 @@ describe('podnetd --cleanup-config (kernel, network namespace)', function () {
   });
 
   it('removes only what podnet created and exits 0', () => {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, podnetd, '--cleanup-config', '--master=http://127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, podnetd, '--cleanup-config', '--enable-cni=false', '--master=http://127.0.0.1:1'], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /"controller":"routes".*"routesDeleted":1.*removed podnet routes and tunnels/);
     assert.match(r.stderr, /"controller":"firewall".*nothing to clean up/);

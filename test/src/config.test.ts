@@ -75,7 +75,7 @@ describe('podnetd flags', () => {
 
   it('rejects unknown flags, stray arguments and missing values', () => {
     bad(['--no-such-flag'], /unknown flag --no-such-flag/);
-    bad(['--enable-pod-egress=true'], /unknown flag --enable-pod-egress/);
+    bad(['--enable-bfd=true'], /unknown flag --enable-bfd/);
     bad(['stray'], /unexpected argument "stray"/);
     bad(['--kubeconfig'], /flag --kubeconfig needs a value/);
   });

@@ -135,12 +135,13 @@ describe('deploy manifests', () => {
         }
       });
 
-      it('mounts only the host paths it uses: the CNI conf dir (init container), the xtables lock and /run/podnet', () => {
+      it('mounts only the host paths it uses: the CNI conf dir (init container, and podnetd for --enable-cni), the xtables lock and /run/podnet', () => {
         const hostPaths = pod.volumes.filter((v) => v.hostPath !== undefined).map((v) => v.hostPath?.path).sort();
         assert.deepEqual(hostPaths, ['/etc/cni/net.d', '/run/podnet', '/run/xtables.lock']);
         const byName = new Map(pod.volumes.map((v) => [v.name, v]));
         const agentHost = (agent?.volumeMounts ?? []).map((m) => byName.get(m.name)?.hostPath?.path).filter((p) => p !== undefined);
-        assert.ok(!agentHost.includes('/etc/cni/net.d'), 'podnetd itself does not write the CNI conf');
+        assert.ok(agentHost.includes('/etc/cni/net.d'), 'podnetd keeps the CNI conf following the pod CIDRs (--enable-cni)');
+        assert.ok(agent?.args?.every((a) => !a.startsWith('--enable-cni=false')), '--enable-cni stays on (default)');
       });
 
       it('ships the lab\'s conflist: the init container fills it into exactly podNetworkConfList(podCIDRs)', () => {
