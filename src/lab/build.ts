@@ -41,7 +41,13 @@ export async function buildNetwork(plan: LabPlan, st: LabState): Promise<void> {
     await addAddress(tor, s.bridge, `${s.torIpv4}/24`);
     if (s.torIpv6 !== undefined) await addAddress(tor, s.bridge, `${s.torIpv6}/64`);
   }
-  for (const n of plan.nodes) {
+  for (const n of plan.nodes) await buildNode(plan, st, n);
+}
+
+/** One node: its namespace, its link to its subnet's bridge in the ToR, addresses, default routes, files, record. */
+export async function buildNode(plan: LabPlan, st: LabState, n: NodePlan): Promise<void> {
+  const tor = plan.torNetns;
+  {
     await createNamespace(st, n.netns);
     const sub = plan.subnets[n.subnet];
     if (sub === undefined) throw new Error(`no subnet ${n.subnet}`);

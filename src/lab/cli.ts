@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { restartAgent, stopAgent } from './agent.ts';
 import { reachability, renderMatrix } from './check.ts';
 import { labDown, listLabs } from './down.ts';
-import { runAttached, waitFor } from './netns.ts';
+import { procAlive, runAttached, waitFor } from './netns.ts';
 import { loadState } from './state.ts';
 import type { LabState } from './state.ts';
 import { labStatus, renderStatus } from './status.ts';
@@ -33,6 +33,8 @@ Commands:
   check    ping and TCP between every pair of pods, as a matrix
   exec NODE|POD|tor -- CMD...   run a command inside a node, pod or the ToR
            (\`podnet\` there talks to that node's agent: e.g. exec node1 -- podnet neighbor)
+  node add     add a node at run time (next address, subnets round-robin; BIRD
+           ToR reconfigured in place): its podnetd, its pods; prints its name
   agent stop|kill|start NODE    stop a node's podnetd (SIGTERM, as a rolling update
            does), kill it (SIGKILL, a crash), or start it again
   down     remove everything the lab created (also after a crash)
@@ -230,6 +232,32 @@ export async function labMain(argv: readonly string[], io: LabIo): Promise<numbe
           return 2;
         }
         return await exec(st, target, rest, io);
+      }
+      case 'node': {
+        const st = loadState(labDir(o.stateRoot, o.name));
+        if (st === undefined || target !== 'add') {
+          io.err(st === undefined ? `podnet lab: lab ${o.name} is not up\n` : 'usage: podnet lab node add\n');
+          return 2;
+        }
+        if (st.supervisor === undefined || !procAlive(st.supervisor) || st.phase !== 'ready') {
+          io.err(`podnet lab: lab ${o.name} is not ready\n`);
+          return 1;
+        }
+        const before = st.nodes.length;
+        process.kill(st.supervisor.pid, 'SIGUSR2');
+        const added = await waitFor('the new node', async () => {
+          const cur = loadState(labDir(o.stateRoot, o.name));
+          const n = cur?.nodes[before];
+          if (cur === undefined || n === undefined) return undefined;
+          const s = await labStatus(o.stateRoot, o.name);
+          return s.nodes.find((x) => x.name === n.name)?.agent.healthy === true ? n : undefined;
+        }, { timeoutMs: 60_000, intervalMs: 250 }).catch(() => undefined);
+        if (added === undefined) {
+          io.err(`podnet lab: the node did not come up in 60 s (see ${labDir(o.stateRoot, o.name)}/supervisor.log)\n`);
+          return 1;
+        }
+        io.out(`${added.name} added: ${added.ipv4}${added.ipv6 !== undefined ? ` ${added.ipv6}` : ''}, pod CIDRs ${added.podCidrs.join(' ')}\n`);
+        return 0;
       }
       case 'agent': {
         const st = loadState(labDir(o.stateRoot, o.name));

@@ -100,6 +100,11 @@ export class Kubelet {
     this.#nodes = new Map(d.plan.nodes.map((n) => [n.name, n]));
   }
 
+  /** A node added at run time (`podnet lab node add`): its pods are wired from now on. */
+  addNode(n: NodePlan): void {
+    this.#nodes.set(n.name, n);
+  }
+
   start(): void {
     this.#cancel = this.#d.api.watch('Pod', {}, (ev) => {
       if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return;

@@ -9,6 +9,7 @@ import type { LabPhase } from './state.ts';
 import { frrSessions } from './frr.ts';
 import { birdSessions } from './tor.ts';
 import type { TorSession } from './tor.ts';
+import { currentAgent } from './agent.ts';
 import { labDir } from './topology.ts';
 
 /** A kernel route to one of the lab's podCIDRs (read with `ip -j route`). */
@@ -99,7 +100,8 @@ export async function labStatus(stateRoot: string, name: string): Promise<LabSta
   const torRoutes = st.tor.kind === 'none' ? [] : await podRoutes(st.tor.netns, new Set(allCidrs));
   const nodes = await Promise.all(
     st.nodes.map(async (n) => {
-      const p = procs.get(`podnetd:${n.name}`);
+      // the agent `lab agent start` started last, else the supervisor's
+      const p = currentAgent(st, n.name) ?? procs.get(`podnetd:${n.name}`);
       const alive = p !== undefined && procAlive(p);
       const h = alive ? await agentHealth(n.agentSocket) : { healthy: null, detail: 'not running' };
       const others = new Set(allCidrs.filter((c) => !n.podCidrs.includes(c)));

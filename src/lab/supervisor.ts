@@ -12,17 +12,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApiServer } from './apiserver/index.ts';
 import type { ApiServer } from './apiserver/index.ts';
-import { buildNetwork, initialPod, nodeFiles, nodeObject } from './build.ts';
+import { buildNetwork, buildNode, initialPod, nodeFiles, nodeObject } from './build.ts';
 import { teardownRecorded } from './down.ts';
 import { startAgent } from './agent.ts';
 import { startFrr } from './frr.ts';
 import { Kubelet } from './kubelet.ts';
-import { procStartTime, spawnDetached, waitFor } from './netns.ts';
+import { procStartTime, runIn, spawnDetached, waitFor } from './netns.ts';
 import { loadState, saveState } from './state.ts';
 import type { LabState } from './state.ts';
 import { birdConfig, torPaths } from './tor.ts';
 import { NODE_API_PORT, planLab } from './topology.ts';
-import type { LabPlan } from './topology.ts';
+import type { LabPlan, NodePlan } from './topology.ts';
 
 
 function log(msg: string, extra: Record<string, unknown> = {}): void {
@@ -36,10 +36,7 @@ function record(st: LabState, p: ReturnType<typeof spawnDetached>): void {
 
 async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Promise<void> {
   const o = plan.options;
-  for (const n of plan.nodes) {
-    const f = nodeFiles(n);
-    record(st, spawnDetached(`apiforward:${n.name}`, n.netns, process.execPath, [join(import.meta.dirname, 'forward.ts'), '--listen', `tcp:127.0.0.1:${NODE_API_PORT}`, '--to', `unix:${apiSocket}`], f.forwarderLog));
-  }
+  for (const n of plan.nodes) record(st, startForwarder(n, apiSocket));
   if (o.tor === 'bird') {
     const t = torPaths(plan);
     mkdirSync(join(plan.dir, 'tor'), { recursive: true });
@@ -49,6 +46,39 @@ async function startDaemons(plan: LabPlan, st: LabState, apiSocket: string): Pro
     await startFrr(plan, (p) => record(st, p));
   }
   for (const n of plan.nodes) record(st, startAgent(plan, n));
+}
+
+/** The node's API forwarder: 127.0.0.1:6443 in its namespace to the API server's unix socket. */
+function startForwarder(n: NodePlan, apiSocket: string): ReturnType<typeof spawnDetached> {
+  return spawnDetached(`apiforward:${n.name}`, n.netns, process.execPath, [join(import.meta.dirname, 'forward.ts'), '--listen', `tcp:127.0.0.1:${NODE_API_PORT}`, '--to', `unix:${apiSocket}`], nodeFiles(n).forwarderLog);
+}
+
+/**
+ * `podnet lab node add` (SIGUSR2): one more node, planned as if the lab had
+ * been built with one node more (same addressing, subnets round-robin): its
+ * namespace and link, its Node object, its forwarder and podnetd, the ToR's
+ * new peer (BIRD reconfigured in place) and its first pods.
+ */
+async function addNode(st: LabState, api: ApiServer, kubelet: Kubelet, apiSocket: string): Promise<void> {
+  const options = { ...st.options, nodes: st.options.nodes + 1 };
+  const plan = planLab(options);
+  const n = plan.nodes[plan.nodes.length - 1];
+  if (n === undefined) throw new Error('no node planned');
+  if (options.tor === 'frr') throw new Error('lab node add needs --tor bird or none');
+  await buildNode(plan, st, n);
+  (st as { options: LabPlan['options'] }).options = options;
+  saveState(st);
+  api.create('Node', nodeObject(n, options.name), { keepStatus: true });
+  record(st, startForwarder(n, apiSocket));
+  if (options.tor === 'bird') {
+    const t = torPaths(plan);
+    writeFileSync(t.conf, birdConfig(plan, t.log));
+    await runIn(plan.torNetns, 'birdc', ['-s', t.ctl, 'configure'], { timeoutMs: 10_000 });
+  }
+  record(st, startAgent(plan, n));
+  kubelet.addNode(n);
+  for (let k = 1; k <= options.podsPerNode; k++) api.create('Pod', initialPod(n, k));
+  log('node added', { node: n.name, subnet: n.subnet, ipv4: n.ipv4 });
 }
 
 function podsRunning(api: ApiServer): { running: number; total: number } {
@@ -83,6 +113,18 @@ export async function runSupervisor(dir: string): Promise<number> {
     })();
     return stopping;
   };
+  // `podnet lab node add`: one node per SIGUSR2, one at a time
+  let adding: Promise<void> = Promise.resolve();
+  process.on('SIGUSR2', () => {
+    adding = adding.then(async () => {
+      if (api === undefined || kubelet === undefined || st.phase !== 'ready') return;
+      try {
+        await addNode(st, api, kubelet, join(dir, 'apiserver.sock'));
+      } catch (err) {
+        log('node add failed', { err: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  });
   const signalled = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
