@@ -117,6 +117,8 @@ export interface NeighborView {
   readonly endOfRib: readonly EndOfRibView[];
   readonly lastError: LastErrorView | null;
   readonly gracefulRestart: GracefulRestartView;
+  /** The neighbour's maximum number of prefixes (RFC 4486 §4), or null without one. */
+  readonly maxPrefixes: { readonly limit: number; readonly restartS: number | null; readonly heldDown: boolean; readonly restartAt: number | null } | null;
 }
 
 /** Graceful restart (RFC 4724) toward one neighbour. */

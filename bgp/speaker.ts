@@ -43,6 +43,10 @@ interface Neighbor {
   lastError: LastErrorView | null;
   /** When each family's End-of-RIB arrived on the current session (epoch ms). */
   readonly endOfRib: Map<Family, number>;
+  /** Max-prefix: set while the session is held down after the limit was exceeded (epoch ms of the restart, or 0: until reset/enable). */
+  maxPrefixHold: { readonly until: number; readonly timer: TimerHandle | null } | null;
+  /** Max-prefix: the warning threshold was logged for the current session. */
+  maxPrefixWarned: boolean;
   /** Graceful restart helper: runs while the peer is gone (its Restart Time), then sweeps its stale routes. */
   grRestartTimer: TimerHandle | null;
   /** Graceful restart helper: runs once the peer is back, until its End-of-RIB sweeps what stayed stale. */
@@ -147,6 +151,8 @@ export class Speaker {
       endOfRib: new Map(),
       grRestartTimer: null,
       grStaleTimer: null,
+      maxPrefixHold: null,
+      maxPrefixWarned: false,
     };
     peer.hooks = {
       onStateChange: (c) => {
@@ -177,6 +183,7 @@ export class Speaker {
     this.#neighbors.delete(n.address);
     this.#listener?.removePeer(n.gate);
     this.#grCancel(n);
+    n.maxPrefixHold?.timer?.cancel();
     await n.peer.stop({ subcode, hardReset: this.#hardReset(n) });
     n.peer.dispose();
     this.#rib.removePeer(n.address);
@@ -214,6 +221,12 @@ export class Speaker {
   /** Hard reset: Cease / Administrative Reset with an RFC 9003 message, then reconnect. */
   async reset(address: string, message = 'administrative reset'): Promise<void> {
     const n = this.#get(address);
+    if (n.maxPrefixHold !== null) {
+      // a reset ends a max-prefix hold (RFC 4486 §4 leaves the restart to the operator)
+      n.maxPrefixHold.timer?.cancel();
+      n.maxPrefixHold = null;
+      n.enabled = true;
+    }
     await n.peer.stop({ subcode: CeaseSubcode.administrativeReset, message, hardReset: this.#hardReset(n) });
     if (n.enabled && this.#started) n.peer.start();
   }
@@ -244,9 +257,11 @@ export class Speaker {
     await n.peer.stop({ subcode: CeaseSubcode.administrativeShutdown, message, hardReset: this.#hardReset(n) });
   }
 
-  /** Re-enables a shut-down neighbour. */
+  /** Re-enables a shut-down neighbour (also one held down by its maximum number of prefixes). */
   enable(address: string): Promise<void> {
     const n = this.#get(address);
+    n.maxPrefixHold?.timer?.cancel();
+    n.maxPrefixHold = null;
     n.enabled = true;
     if (this.#started) n.peer.start();
     return Promise.resolve();
@@ -405,6 +420,7 @@ export class Speaker {
 
   #onEstablished(n: Neighbor, info: SessionInfo): void {
     const now = Date.now();
+    n.maxPrefixWarned = false;
     n.info = info;
     n.queue.length = 0;
     n.counters.established++;
@@ -446,6 +462,41 @@ export class Speaker {
     }
     // per-route ages live in the RIB's paths (PathView.since): nothing per prefix here, this is the full-table hot path
     if (r.rejectedBy !== null) this.#log('warn', 'UPDATE routes refused', { neighbor: n.address, reason: r.rejectedBy, errors: msg.errors?.map((e) => e.message) });
+    if (r.announced > 0 && n.config.maxPrefixes !== undefined) this.#checkMaxPrefixes(n, msg);
+  }
+
+  /**
+   * RFC 4486 §4: more prefixes accepted than the neighbour may send: Cease /
+   * Maximum Number of Prefixes Reached with AFI, SAFI and the limit as data,
+   * then the session stays down for the restart time (or until reset/enable).
+   */
+  #checkMaxPrefixes(n: Neighbor, msg: UpdateMessage): void {
+    const mp = n.config.maxPrefixes;
+    if (mp === undefined) return;
+    const accepted = this.#rib.counters(n.address).accepted;
+    const warnAt = Math.ceil((mp.limit * (mp.warningPercent ?? 75)) / 100);
+    if (accepted >= warnAt && !n.maxPrefixWarned) {
+      n.maxPrefixWarned = true;
+      this.#log('warn', 'neighbor close to its maximum number of prefixes', { neighbor: n.address, accepted, limit: mp.limit });
+    }
+    if (accepted <= mp.limit || n.maxPrefixHold !== null) return;
+    const family = msg.attributes.mpReach?.family ?? 'ipv4-unicast';
+    const { afi, safi } = familyAfiSafi(family);
+    const data = Uint8Array.of(afi >> 8, afi & 255, safi, (mp.limit >>> 24) & 255, (mp.limit >>> 16) & 255, (mp.limit >>> 8) & 255, mp.limit & 255);
+    const restartMs = (mp.restartS ?? 0) * 1000;
+    this.#log('error', 'neighbor exceeded its maximum number of prefixes: closing the session', { neighbor: n.address, accepted, limit: mp.limit, restartS: mp.restartS ?? null });
+    n.enabled = false;
+    const timer =
+      restartMs > 0
+        ? this.#clock.setTimer(restartMs, () => {
+            n.maxPrefixHold = null;
+            n.enabled = true;
+            this.#log('info', 'max-prefix restart time over: starting the session again', { neighbor: n.address });
+            if (this.#started) n.peer.start();
+          })
+        : null;
+    n.maxPrefixHold = { until: restartMs > 0 ? Date.now() + restartMs : 0, timer };
+    void n.peer.stop({ subcode: CeaseSubcode.maxPrefixesReached, data }).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- graceful restart (RFC 4724, 8538)
@@ -599,6 +650,10 @@ export class Speaker {
         endOfRib: n.endOfRib,
         lastError: n.lastError,
         gracefulRestart: this.#grView(n),
+        maxPrefixes:
+          c.maxPrefixes === undefined
+            ? null
+            : { limit: c.maxPrefixes.limit, restartS: c.maxPrefixes.restartS ?? null, heldDown: n.maxPrefixHold !== null, restartAt: n.maxPrefixHold === null || n.maxPrefixHold.until === 0 ? null : n.maxPrefixHold.until },
       },
       Date.now(),
     );

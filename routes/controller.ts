@@ -59,6 +59,8 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly endpointSlices?: Reader<V1EndpointSlice>;
   /** --advertise-cluster-ip, -external-ip, -loadbalancer-ip, -pod-cidr, and the ClusterIP aggregate (--advertise-service-cluster-ip-range). */
   readonly advertise?: Omit<ServiceAdvertOptions, 'nodeName'> & { readonly podCidr: boolean };
+  /** --peer-router-max-prefixes and -restart: RFC 4486 limit on what each external peer may send; absent: none. */
+  readonly externalMaxPrefixes?: { readonly limit: number; readonly restartS: number };
   /** --enable-cni: keep this CNI conflist (bridge + host-local over the node's pod CIDRs) written; absent: off. */
   readonly cniConfFile?: string;
   /** --enable-pod-egress (kube-router's default: on). */
@@ -82,8 +84,10 @@ export function realKernel(): RoutesKernel {
   };
 }
 
-function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, own: DesiredPeering['addresses']): NeighborConfig {
+function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, own: DesiredPeering['addresses'], maxPrefixes?: RoutesControllerOptions['externalMaxPrefixes']): NeighborConfig {
   return {
+    // --peer-router-max-prefixes: a ToR that leaks a full table must not flood the node
+    ...(p.kind === 'external' && maxPrefixes !== undefined ? { maxPrefixes } : {}),
     // Dual stack over one session (MP-BGP): the other family's routes need our address of that family as next hop.
     ...(own.ipv4 !== null ? { nextHopIpv4: parseIpAddress(own.ipv4) } : {}),
     ...(own.ipv6 !== null ? { nextHopIpv6: parseIpAddress(own.ipv6) } : {}),
@@ -258,7 +262,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const p of d.peers) {
       want.add(parseIpAddress(p.address));
       try {
-        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses))) !== 'unchanged') changed++;
+        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses, opts.externalMaxPrefixes))) !== 'unchanged') changed++;
       } catch (err) {
         log.warn({ peer: p.address, err: err instanceof Error ? err.message : String(err) }, 'peer not configured');
       }

@@ -63,6 +63,7 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
         podEgress: cfg.enablePodEgress,
+        ...(cfg.peerRouterMaxPrefixes > 0 ? { externalMaxPrefixes: { limit: cfg.peerRouterMaxPrefixes, restartS: Math.round(cfg.peerRouterMaxPrefixesRestart / 1000) } } : {}),
         ...(cfg.enableCni ? { cniConfFile: cfg.cniConfFile } : {}),
         services: read('services'),
         endpointSlices: read('endpointslices'),

@@ -59,7 +59,7 @@ export function ceaseNotification(req: StopRequest, defaultSubcode: number): Not
   const carries = subcode === CeaseSubcode.administrativeShutdown || subcode === CeaseSubcode.administrativeReset;
   const inner: Notification =
     req.message === undefined || !carries
-      ? { code: ErrorCode.cease, subcode, data: EMPTY }
+      ? { code: ErrorCode.cease, subcode, data: req.data ?? EMPTY }
       : { code: ErrorCode.cease, subcode, data: shutdownCommunicationData(req.message), communication: req.message };
   if (req.hardReset !== true || subcode === CeaseSubcode.hardReset) return inner;
   // RFC 8538 §3.1: the data of a Hard Reset is the subcode and data of the Cease it carries

@@ -79,6 +79,8 @@ export interface StopRequest {
    * restart flushes our routes instead of keeping them as stale.
    */
   readonly hardReset?: boolean;
+  /** The NOTIFICATION's data for subcodes that carry some (RFC 4486 §4: Maximum Number of Prefixes Reached: AFI, SAFI, limit). */
+  readonly data?: Uint8Array;
 }
 
 /** Events of RFC 4271 §8.1.2-8.1.5 (numbers in comments), as a tagged union. */

@@ -87,6 +87,14 @@ export interface NeighborConfig {
   readonly ttlSecurity?: boolean;
   /** eBGP multihop: the TTL of our segments (1..255). Default: 1 for eBGP (directly connected), the system's for iBGP. */
   readonly multihopTtl?: number;
+  /**
+   * Maximum number of prefixes accepted from the neighbour (all families):
+   * beyond `limit` the session is closed with Cease / Maximum Number of
+   * Prefixes Reached (RFC 4486 §4) and stays down for `restartS` seconds
+   * before it restarts (0 or absent: until an operator resets or enables it).
+   * A warning is logged when `warningPercent` of the limit is reached.
+   */
+  readonly maxPrefixes?: { readonly limit: number; readonly warningPercent?: number; readonly restartS?: number };
   /** Administratively enabled (default true). */
   readonly enabled?: boolean;
 }

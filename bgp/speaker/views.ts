@@ -93,6 +93,7 @@ export interface NeighborFacts {
   readonly endOfRib: ReadonlyMap<Family, number>;
   readonly lastError: LastErrorView | null;
   readonly gracefulRestart: GracefulRestartView;
+  readonly maxPrefixes: NeighborView['maxPrefixes'];
 }
 
 export function neighborView(n: NeighborFacts, now: number): NeighborView {
@@ -151,6 +152,7 @@ export function neighborView(n: NeighborFacts, now: number): NeighborView {
     }),
     lastError: n.lastError,
     gracefulRestart: n.gracefulRestart,
+    maxPrefixes: n.maxPrefixes,
   };
 }
 

@@ -18,6 +18,7 @@
 // hop toward the peer; an IPv6 route over an IPv4 session needs next-hop-ipv6),
 // route-reflector-client, password (TCP-MD5, RFC 2385), ttl-security (GTSM,
 // RFC 5082), multihop-ttl (eBGP multihop; eBGP defaults to TTL 1), enabled.
+// Peer key max-prefixes: { limit: 1000, restart: 60, warning: 75 } (RFC 4486 §4).
 // graceful-restart: { restart-time: 120, restarting: true, stale-path-time: 360 }
 // (RFC 4724: advertised to every peer; helper for peers that advertise it;
 // SIGTERM then drops sessions without NOTIFICATION so peers keep our routes).
@@ -162,6 +163,13 @@ const peerSchema = z
     'ttl-security': z.boolean({ error: 'must be true or false' }).optional(),
     'multihop-ttl': int(1, 255, 'a TTL').optional(),
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    'max-prefixes': z
+      .strictObject({
+        limit: int(1, 4294967295, 'a prefix count'),
+        restart: int(0, 86400, 'a restart time in seconds').optional(),
+        warning: int(1, 100, 'a percentage').optional(),
+      })
+      .optional(),
   })
   .superRefine((p, ctx) => {
     if (p['next-hop-ipv4'] !== undefined && p['next-hop-ipv4'].includes(':')) ctx.addIssue({ code: 'custom', path: ['next-hop-ipv4'], message: 'must be an IPv4 address' });
@@ -268,6 +276,15 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
       ...(p['route-reflector-client'] !== undefined ? { routeReflectorClient: p['route-reflector-client'] } : {}),
       ...(p.password !== undefined ? { password: p.password } : {}),
       ...(p['ttl-security'] !== undefined ? { ttlSecurity: p['ttl-security'] } : {}),
+      ...(p['max-prefixes'] !== undefined
+        ? {
+            maxPrefixes: {
+              limit: p['max-prefixes'].limit,
+              ...(p['max-prefixes'].restart !== undefined ? { restartS: p['max-prefixes'].restart } : {}),
+              ...(p['max-prefixes'].warning !== undefined ? { warningPercent: p['max-prefixes'].warning } : {}),
+            },
+          }
+        : {}),
       ...(p['multihop-ttl'] !== undefined ? { multihopTtl: p['multihop-ttl'] } : {}),
       ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
     })),

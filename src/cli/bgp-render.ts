@@ -96,6 +96,11 @@ export function renderNeighbor(n: NeighborView): string {
       lines.push(`    ${what} stale: ${gr.stale.map((x) => `${x.family} ${x.routes}`).join(', ')}`);
     }
   }
+  const mp = n.maxPrefixes;
+  if (mp !== null) {
+    const held = mp.heldDown ? (mp.restartAt !== null ? `; exceeded: down until ${new Date(mp.restartAt).toISOString()}` : '; exceeded: down until reset or enable') : '';
+    lines.push(`  Maximum prefixes: ${mp.limit}${mp.restartS !== null ? `, restart after ${mp.restartS} s` : ''}${held}`);
+  }
   const m = n.messages;
   lines.push('  Message statistics:');
   lines.push(`    Updates:        sent ${m.updatesOut}, received ${m.updatesIn}`);

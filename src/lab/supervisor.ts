@@ -69,6 +69,8 @@ async function addNode(st: LabState, api: ApiServer, kubelet: Kubelet, apiSocket
   (st as { options: LabPlan['options'] }).options = options;
   saveState(st);
   api.create('Node', nodeObject(n, options.name), { keepStatus: true });
+  // the instant its podCIDRs exist in the API server (bench/lab-convergence.ts measures from here)
+  log('node object created', { node: n.name, podCidrs: n.podCidrs, at: Date.now() });
   record(st, startForwarder(n, apiSocket));
   if (options.tor === 'bird') {
     const t = torPaths(plan);

@@ -48,6 +48,7 @@ function neighbor(over: Partial<NeighborView>): NeighborView {
     endOfRib: [],
     lastError: null,
     gracefulRestart: { enabled: false, peerRestartTimeS: null, notification: false, state: 'none', stale: [] },
+    maxPrefixes: null,
     ...over,
   };
 }
