@@ -12,13 +12,13 @@ import type { Reader } from '../src/k8s/store.ts';
 import type { ResourceName } from '../src/k8s/resources.ts';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { MAIN_TABLE, NetlinkRouteTable, PODNET_RTPROT } from '../src/kernel/netlink/routes.ts';
-import type { RouteTable } from '../src/kernel/netlink/routes.ts';
+import type { KernelRoute, RouteTable } from '../src/kernel/netlink/routes.ts';
 import { confListText, podNetworkConfList, removeOwnConfList, writeFileAtomic } from '../src/kernel/cni-conf.ts';
 import { nftApply, nftDeleteTable } from '../src/kernel/nft.ts';
 import { ensureTunnel, removeTunnels, syncTunnelPeers } from '../src/kernel/tunnel.ts';
 import type { Logger } from '../src/obs/log.ts';
 import type { Controller, ControllerContext, SyncContext, SyncKind, SyncReport } from '../src/runtime/controller.ts';
-import { applyRoutes, cleanupRoutes } from './apply.ts';
+import { applyRoutes, cleanupRoutes, sameNexthops } from './apply.ts';
 import { desiredKernelRoutes, inCidr } from './kernel.ts';
 import { serviceAdverts } from './services.ts';
 import type { ServiceAdvertOptions } from './services.ts';
@@ -52,6 +52,12 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly holdTimeS: number;
   /** Kernel access; default: netlink and ip in the agent's network namespace. */
   readonly kernel?: () => RoutesKernel;
+  /**
+   * How often the kernel is checked for podnet routes that went missing or
+   * changed behind its back (an interface bounce drops the routes through it:
+   * kube-router#509); a difference asks for a sync at once. Default 5 s.
+   */
+  readonly kernelCheckMs?: number;
   /** Listen on these addresses instead of the node's (tests). */
   readonly listenAddresses?: readonly string[];
   /** Services and EndpointSlices, for service IP advertisement. */
@@ -290,7 +296,44 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     return changed;
   }
 
-  async function syncKernel(s: Speaker, d: DesiredPeering, log: Logger): Promise<{ programmed: number; changed: number }> {
+  let subnetsCache: string[] | null = null;
+  /** What the last successful apply programmed, for the kernel check. */
+  let lastApplied: readonly KernelRoute[] | null = null;
+  let checkTimer: ReturnType<typeof setInterval> | null = null;
+  let checking = false;
+
+  /** The kernel check: a podnet route missing or with other next hops than applied asks for a sync. */
+  async function checkKernel(): Promise<void> {
+    const k = kernel;
+    const want = lastApplied;
+    if (checking || k === null || want === null || want.length === 0) return;
+    checking = true;
+    try {
+      const have = new Map((await k.routes.list(PODNET_RTPROT, MAIN_TABLE)).map((r) => [r.dst, r]));
+      const lost = want.filter((w) => {
+        const h = have.get(w.dst);
+        return h === undefined || !sameNexthops(w.nexthops, h.nexthops);
+      });
+      if (lost.length > 0) {
+        ctxRef?.log.warn({ routes: lost.map((r) => r.dst) }, 'routes: kernel routes lost or changed behind our back (interface bounce?); restoring');
+        // the tunnel or the addresses may be what changed: read them again
+        subnetsCache = null;
+        tunnelCache.ipv4 = null;
+        tunnelCache.ipv6 = null;
+        tunnelPeersApplied.ipv4 = null;
+        tunnelPeersApplied.ipv6 = null;
+        ctxRef?.requestSync('incremental');
+      }
+    } catch {
+      // the next check tries again; the periodic full sync repairs anyway
+    } finally {
+      checking = false;
+    }
+  }
+  const tunnelCache: { ipv4: number | null; ipv6: number | null } = { ipv4: null, ipv6: null };
+  const tunnelPeersApplied: { ipv4: string | null; ipv6: string | null } = { ipv4: null, ipv6: null };
+
+  async function syncKernel(s: Speaker, d: DesiredPeering, log: Logger, kind: SyncKind): Promise<{ programmed: number; changed: number }> {
     const k = (kernel ??= (opts.kernel ?? realKernel)());
     const learned: LearnedRoute[] = [];
     for (const dest of s.rib()) {
@@ -301,24 +344,51 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       if (nexthops.length === 0) continue;
       learned.push({ prefix: dest.prefix, nexthops });
     }
+    // The node's subnets and its tunnels change rarely: an incremental sync
+    // (a best-path change) reuses what the last full sync read, so a
+    // withdrawal spawns no process before the route goes (a full sync, or a
+    // failed apply, reads and repairs them again).
+    if (kind === 'full' || subnetsCache === null) subnetsCache = await k.localSubnets();
+    if (kind === 'full') {
+      tunnelCache.ipv4 = null;
+      tunnelCache.ipv6 = null;
+      tunnelPeersApplied.ipv4 = null;
+      tunnelPeersApplied.ipv6 = null;
+    }
+    const subnets = subnetsCache;
+    // which next hops need the tunnel (ifindex 0 stands for it here)
+    const probe = desiredKernelRoutes(learned, { ownPrefixes: d.podCidrs, localSubnets: subnets, overlay: opts.overlay, tunnelIfindex: { ipv4: 0, ipv6: 0 } });
     const tunnelIfindex: { ipv4: number | null; ipv6: number | null } = { ipv4: null, ipv6: null };
-    const subnets = await k.localSubnets();
     if (opts.overlay.enabled) {
-      for (const [fam, local] of [[4, d.addresses.ipv4], [6, d.addresses.ipv6]] as const) {
+      for (const [fam, key, local] of [[4, 'ipv4', d.addresses.ipv4], [6, 'ipv6', d.addresses.ipv6]] as const) {
         if (local === null) continue;
-        const needs = learned.some((l) => l.nexthops.some((nh) => isIP(nh) === fam));
-        if (needs) tunnelIfindex[fam === 4 ? 'ipv4' : 'ipv6'] = await k.ensureTunnel(fam, local);
+        const peers = probe.tunnelPeers.filter((p) => isIP(p) === fam);
+        if (peers.length > 0 && tunnelCache[key] === null) tunnelCache[key] = await k.ensureTunnel(fam, local);
+        tunnelIfindex[key] = tunnelCache[key];
       }
     }
     const want = desiredKernelRoutes(learned, { ownPrefixes: d.podCidrs, localSubnets: subnets, overlay: opts.overlay, tunnelIfindex });
-    for (const fam of [4, 6] as const) {
-      if (tunnelIfindex[fam === 4 ? 'ipv4' : 'ipv6'] !== null) await k.syncTunnelPeers(fam, want.tunnelPeers.filter((p) => isIP(p) === fam));
+    for (const [fam, key] of [[4, 'ipv4'], [6, 'ipv6']] as const) {
+      if (tunnelIfindex[key] === null) continue;
+      const peers = want.tunnelPeers.filter((p) => isIP(p) === fam);
+      if (tunnelPeersApplied[key] === peers.join(',')) continue;
+      await k.syncTunnelPeers(fam, peers);
+      tunnelPeersApplied[key] = peers.join(',');
     }
     if (preserved !== null && allEndOfRib(s)) endDeferral(log, 'every peer sent End-of-RIB');
     const res = await applyRoutes(k.routes, want.routes, PODNET_RTPROT, MAIN_TABLE, preserved ?? undefined);
     for (const f of res.failed) log.warn(f, 'kernel route not programmed');
     for (const sk of want.skipped) log.debug(sk, 'learned route not programmed');
-    if (res.failed.length > 0) throw new Error(`${res.failed.length} kernel route(s) failed; first: ${res.failed[0]?.error ?? ''}`);
+    if (res.failed.length > 0) {
+      // a tunnel or an address may have changed behind us: read everything again on the retry
+      subnetsCache = null;
+      tunnelCache.ipv4 = null;
+      tunnelCache.ipv6 = null;
+      tunnelPeersApplied.ipv4 = null;
+      tunnelPeersApplied.ipv6 = null;
+      throw new Error(`${res.failed.length} kernel route(s) failed; first: ${res.failed[0]?.error ?? ''}`);
+    }
+    lastApplied = want.routes;
     const egress = await syncEgress(k, d);
     return { programmed: want.routes.length, changed: res.replaced.length + res.deleted.length + (egress ? 1 : 0) };
   }
@@ -330,13 +400,15 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     watches: routesWatches,
     async run(ctx: ControllerContext): Promise<void> {
       ctxRef = ctx;
+      checkTimer = setInterval(() => void checkKernel(), opts.kernelCheckMs ?? 5_000);
+      checkTimer.unref();
     },
     onUpdate(e): SyncKind | null {
       if (e.kind === 'nodes') return 'full';
       // services and slices matter only when service IPs are advertised
       return (e.kind === 'services' || e.kind === 'endpointslices') && opts.advertise !== undefined && (opts.advertise.clusterIp || opts.advertise.externalIp || opts.advertise.loadBalancerIp) ? 'incremental' : null;
     },
-    async sync(_kind: SyncKind, ctx: SyncContext): Promise<SyncReport> {
+    async sync(kind: SyncKind, ctx: SyncContext): Promise<SyncReport> {
       const d = desiredPeering(opts.nodeName, opts.nodes.list(), opts);
       const adv = opts.advertise;
       const sa =
@@ -372,7 +444,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
         ctx.log.info({ export: exportChanged, import: importChanged, vips: vipPrefixes.length }, 'routes: BGP policy inputs changed; re-exporting and refreshing without session resets');
         s.policiesChanged({ export: exportChanged, import: importChanged });
       }
-      const k = await syncKernel(s, d, ctx.log);
+      const k = await syncKernel(s, d, ctx.log, kind);
       return { programmed: k.programmed, changed: k.changed + peersChanged };
     },
     async stop(): Promise<void> {
@@ -380,8 +452,11 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       unsubscribe = null;
       if (deferralTimer !== null) clearTimeout(deferralTimer);
       if (pollTimer !== null) clearInterval(pollTimer);
+      if (checkTimer !== null) clearInterval(checkTimer);
       deferralTimer = null;
       pollTimer = null;
+      checkTimer = null;
+      lastApplied = null;
       // Kernel routes stay: the data plane is left as it is. With graceful
       // restart the sessions are dropped without a NOTIFICATION, so peers keep
       // this node's routes until it is back (RFC 4724 §4.2).
@@ -390,6 +465,12 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       identity = '';
       kernel?.routes.close();
       kernel = null;
+      subnetsCache = null;
+      tunnelCache.ipv4 = null;
+      tunnelCache.ipv6 = null;
+      tunnelPeersApplied.ipv4 = null;
+      tunnelPeersApplied.ipv6 = null;
+      egressText = '';
     },
     async cleanup(log: Logger): Promise<void> {
       const k = (opts.kernel ?? realKernel)();

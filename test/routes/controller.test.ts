@@ -67,7 +67,7 @@ describe('routes controller over loopback (in-memory kernel)', function () {
     const c = createRoutesController({
       nodeName: name, syncPeriodMs: 60_000, nodes, clusterAsn: 64512, nodesFullMesh: true, enableIbgp: true, bgpPort: port,
       globalPeers: [], multihopTtl: 0, routerId: '', overlay: { enabled: true, type: 'subnet' }, holdTimeS: 9,
-      kernel: fakeKernel(mem), listenAddresses: [ip],
+      kernel: fakeKernel(mem), listenAddresses: [ip], kernelCheckMs: 50,
     });
     ctrls.set(name, c);
     return c;
@@ -92,6 +92,15 @@ describe('routes controller over loopback (in-memory kernel)', function () {
     const nb = ctrls.get('n1')?.speaker()?.neighbors() ?? [];
     assert.deepEqual(nb.map((n) => [n.address, n.state]), [['127.0.0.2', 'Established']]);
     assert.equal(sup.health().controllers.find((c) => c.name === 'routes')?.healthy, true);
+  });
+
+  it('restores a route deleted behind its back within the kernel check (an interface bounce, kube-router#509), not at the next full sync', async () => {
+    const t = tables.get('n1');
+    const r = t?.table.get('10.244.2.0/24');
+    assert.ok(t !== undefined && r !== undefined);
+    t.table.delete('10.244.2.0/24'); // the full sync period is 60 s in this test
+    await until('the route back', () => t.table.has('10.244.2.0/24'), 5_000);
+    assert.deepEqual(t.table.get('10.244.2.0/24')?.nexthops, r.nexthops);
   });
 
   it('adds a node at run time: peers and routes appear everywhere without a restart', async () => {
