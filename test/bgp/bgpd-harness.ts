@@ -22,6 +22,7 @@ export interface BgpdPeer {
   readonly connectRetry?: number;
   readonly passive?: boolean;
   readonly maxPrefixes?: { readonly limit: number; readonly restart?: number };
+  readonly routeReflectorClient?: boolean;
 }
 
 export interface BgpdSpec {
@@ -43,7 +44,7 @@ export function bgpdConfig(s: BgpdSpec, socket: string): string {
   for (const p of s.peers) {
     const fams = p.families.map((f) => `${f}-unicast`).join(', ');
     const nh = [`next-hop-ipv4: ${s.nextHop.ipv4}`, ...(s.nextHop.ipv6 !== undefined ? [`next-hop-ipv6: ${q(s.nextHop.ipv6)}`] : [])].join(', ');
-    const extra = `${p.passive === true ? ', passive: true' : ''}${p.maxPrefixes !== undefined ? `, max-prefixes: { limit: ${p.maxPrefixes.limit}${p.maxPrefixes.restart !== undefined ? `, restart: ${p.maxPrefixes.restart}` : ''} }` : ''}`;
+    const extra = `${p.passive === true ? ', passive: true' : ''}${p.routeReflectorClient === true ? ', route-reflector-client: true' : ''}${p.maxPrefixes !== undefined ? `, max-prefixes: { limit: ${p.maxPrefixes.limit}${p.maxPrefixes.restart !== undefined ? `, restart: ${p.maxPrefixes.restart}` : ''} }` : ''}`;
     lines.push(`  - { address: ${q(p.address)}, remote-asn: ${p.asn}, hold-time: ${p.holdTime ?? 30}, connect-retry: ${p.connectRetry ?? 1}, families: [${fams}], ${nh}${extra} }`);
   }
   const gr = s.gracefulRestart;
