@@ -3,8 +3,8 @@
 // functions of their inputs and the current wall-clock time passed in.
 // RFCs: 1997 (community "asn:value", well-known names), 8092 §2 (large
 // community "global:local1:local2"), 4271 §5.1.1 (ORIGIN names).
-import type { GracefulRestartView, LastErrorView, MessageCountersView, NeighborView, NotificationView, PathView, PrefixCountersView, RouteCountersView } from '../api.ts';
-import type { FsmStateName, Notification } from '../fsm/index.ts';
+import type { NeighborView, NotificationView, PathView, PrefixCountersView, RouteCountersView } from '../api.ts';
+import type { Notification } from '../fsm/index.ts';
 import type { PathView as RibPathView, PeerCounters } from '../rib/index.ts';
 import type { SessionInfo } from '../session/index.ts';
 import { canonicalAddress } from '../session/index.ts';
@@ -67,34 +67,36 @@ export function notificationView(direction: 'sent' | 'received', n: Notification
   return { direction, code: n.code, subcode: n.subcode, communication: n.communication ?? null, dataHex: Buffer.from(n.data).toString('hex') };
 }
 
-/** What the speaker knows about one neighbour, for its view. */
-export interface NeighborFacts {
-  readonly address: string;
-  readonly port: number;
-  readonly remoteAsn: number;
-  readonly localAsn: number;
-  readonly passive: boolean;
-  readonly enabled: boolean;
-  readonly families: readonly Family[];
-  readonly holdTimeS: number;
-  readonly keepaliveS: number | null;
-  readonly routeReflectorClient: boolean;
-  readonly state: FsmStateName;
-  readonly stateReason: string;
+/** What the speaker knows about one neighbour, for its view: the view's own fields plus the raw state the rest is derived from. */
+export type NeighborFacts = Pick<
+  NeighborView,
+  | 'address'
+  | 'port'
+  | 'remoteAsn'
+  | 'localAsn'
+  | 'passive'
+  | 'enabled'
+  | 'families'
+  | 'holdTimeS'
+  | 'keepaliveS'
+  | 'routeReflectorClient'
+  | 'state'
+  | 'stateReason'
+  | 'establishedAt'
+  | 'messages'
+  | 'lastError'
+  | 'gracefulRestart'
+  | 'maxPrefixes'
+> & {
   readonly upDownAt: number | null;
-  readonly establishedAt: number | null;
   readonly info: SessionInfo | null;
-  readonly messages: MessageCountersView;
   /** RIB counters (null before the neighbour is in the RIB). */
   readonly rib: Readonly<PeerCounters> | null;
   /** Per family: accepted paths and advertised paths. */
   readonly perFamily: ReadonlyMap<Family, { accepted: number; advertised: number }>;
   /** End-of-RIB arrival per family on the current session (epoch ms). */
   readonly endOfRib: ReadonlyMap<Family, number>;
-  readonly lastError: LastErrorView | null;
-  readonly gracefulRestart: GracefulRestartView;
-  readonly maxPrefixes: NeighborView['maxPrefixes'];
-}
+};
 
 export function neighborView(n: NeighborFacts, now: number): NeighborView {
   const info = n.info;

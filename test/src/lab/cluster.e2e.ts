@@ -10,20 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { labDown, loadState, run, runIn, sweepPrefix, waitFor } from '../../../src/lab/index.ts';
-import type { LabState } from '../../../src/lab/index.ts';
+import type { LabState, Reach } from '../../../src/lab/index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const stateRoot = join(tmpdir(), 'podnet-lab-e2e');
 const podnet = join(root, 'src', 'bin', 'podnet.ts');
-
-interface Probe {
-  readonly from: string;
-  readonly to: string;
-  readonly ip: string;
-  readonly sameNode: boolean;
-  readonly ping: boolean;
-  readonly tcp: boolean | null;
-}
 
 describe('podnet lab: 3 dual-stack nodes on two subnets, and a node added at run time (e2e)', function () {
   this.timeout(240_000);
@@ -39,7 +30,7 @@ describe('podnet lab: 3 dual-stack nodes on two subnets, and a node added at run
   async function allReach(): Promise<number> {
     const probes = await waitFor('every pod reaching every pod', async () => {
       const r = await run(process.execPath, [podnet, 'lab', '--state-dir', stateRoot, 'check', '--name', name, '-j'], { allowFail: true, timeoutMs: 60_000 });
-      const ps = JSON.parse(r.stdout) as Probe[];
+      const ps = JSON.parse(r.stdout) as Reach[];
       return ps.every((p) => p.ping && p.tcp === true) ? ps : undefined;
     }, { timeoutMs: 40_000, intervalMs: 1_000 });
     const st = state();
