@@ -21,6 +21,7 @@ import { FAMILIES, familyAfiSafi, type Asn, type Family, type Prefix, type Route
 import { CeaseSubcode, ErrorCode, encodeRouteRefresh, type PathAttributes, type UpdateMessage } from './wire/index.ts';
 import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
 import { adjInPaths, adjOutPaths, familyCounts, ribDestinations, type Ager } from './speaker/reads.ts';
+import { compilePolicies, runChain, type PolicyDefinition, type PolicyTable } from './policy/index.ts';
 import { compareAddresses, comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
 
 type Counters = { -readonly [K in keyof MessageCountersView]: number };
@@ -62,6 +63,7 @@ export class Speaker {
   readonly #neighbors = new Map<string, Neighbor>();
   readonly #rib: Rib;
   readonly #originated = new Map<Prefix, OriginateRequest>();
+  #policies: PolicyTable;
   #started = false;
 
   constructor(opts: SpeakerOptions) {
@@ -69,6 +71,7 @@ export class Speaker {
     this.routerId = opts.routerId;
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
+    this.#policies = compilePolicies(opts.policies ?? []);
     const l = opts.listen ?? {};
     this.#listener = l === false ? null : new Listener({ ...(l.addresses !== undefined ? { addresses: l.addresses } : {}), ...(l.port !== undefined ? { port: l.port } : {}) });
     if (this.#listener !== null) this.#listener.onRejected = (r) => this.#log('debug', 'connection refused', { ...r });
@@ -77,7 +80,7 @@ export class Speaker {
       routerId: opts.routerId,
       ...(opts.maxPaths !== undefined ? { maxPaths: opts.maxPaths } : {}),
       ...(opts.clusterId !== undefined ? { clusterId: opts.clusterId } : {}),
-      ...(opts.importPolicy !== undefined ? { importPolicy: opts.importPolicy } : {}),
+      importPolicy: (prefix, attributes, from) => this.#importPolicy(prefix, attributes, from),
       exportPolicy: (prefix, attributes, target, source) => this.#exportPolicy(prefix, attributes, target, source),
     });
     this.#rib.onUpdatesPending((id) => this.#neighbors.get(id)?.peer.updatesPending());
@@ -117,6 +120,9 @@ export class Speaker {
   addNeighbor(config: NeighborConfig): void {
     const address = canonicalAddress(config.address);
     if (this.#neighbors.has(address)) throw new SpeakerError('exists', `neighbor ${address} already exists`);
+    for (const name of [...(config.importPolicies ?? []), ...(config.exportPolicies ?? [])]) {
+      if (!this.#policies.has(name)) throw new SpeakerError('invalid', `neighbor ${address}: no policy named ${JSON.stringify(name)}`);
+    }
     const localAddress = config.localAddress ?? this.#defaultLocalAddress(address);
     const peerConfig = peerConfigOf(config, { asn: this.asn, routerId: this.routerId, clock: this.#clock, gracefulRestart: this.#opts.gracefulRestart }, localAddress);
     let peer: Peer;
@@ -594,10 +600,46 @@ export class Speaker {
     const n = this.#neighbors.get(target);
     if (n === undefined) return a;
     const built = this.#exportPrepend(n, prefix, a, source);
-    const policy = this.#opts.exportPolicy;
-    if (policy === undefined) return built;
     const ours = n.config.localAsn ?? this.asn;
-    return policy(prefix, built, { address: n.address, remoteAsn: n.config.remoteAsn, ibgp: n.config.remoteAsn === ours }, source.kind === 'local' ? 'local' : 'peer');
+    const ibgp = n.config.remoteAsn === ours;
+    const policy = this.#opts.exportPolicy;
+    const app = policy === undefined ? built : policy(prefix, built, { address: n.address, remoteAsn: n.config.remoteAsn, ibgp }, source.kind === 'local' ? 'local' : 'peer');
+    if (app === null) return null;
+    const chain = n.config.exportPolicies ?? [];
+    // RFC 8212 §2: no export policy toward an eBGP neighbour, nothing sent
+    if (chain.length === 0) return !ibgp && this.#opts.ebgpRequirePolicy === true ? null : app;
+    return runChain(this.#policies, chain, prefix, app, { neighbor: n.address, neighborAsn: n.config.remoteAsn, localAsn: ours });
+  }
+
+  /** The neighbour's import chain (RFC 8212 for eBGP without one), then the app's import policy. */
+  #importPolicy(prefix: Prefix, a: PathAttributes, from: string): PathAttributes | null {
+    const n = this.#neighbors.get(from);
+    if (n === undefined) return a;
+    const ours = n.config.localAsn ?? this.asn;
+    const chain = n.config.importPolicies ?? [];
+    let r: PathAttributes | null = a;
+    if (chain.length === 0) {
+      if (n.config.remoteAsn !== ours && this.#opts.ebgpRequirePolicy === true) return null;
+    } else r = runChain(this.#policies, chain, prefix, a, { neighbor: n.address, neighborAsn: n.config.remoteAsn, localAsn: ours });
+    if (r === null) return null;
+    return this.#opts.importPolicy === undefined ? r : this.#opts.importPolicy(prefix, r, from);
+  }
+
+  /**
+   * Replaces the named policies (validated definitions) and re-applies them:
+   * exports recomputed, ROUTE-REFRESH to every neighbour that supports it;
+   * no session is reset. Throws when a neighbour refers to a name that would
+   * no longer exist.
+   */
+  setPolicies(defs: readonly PolicyDefinition[]): void {
+    const table = compilePolicies(defs);
+    for (const n of this.#neighbors.values()) {
+      for (const name of [...(n.config.importPolicies ?? []), ...(n.config.exportPolicies ?? [])]) {
+        if (!table.has(name)) throw new SpeakerError('invalid', `neighbor ${n.address} uses policy ${JSON.stringify(name)}, which the new set lacks`);
+      }
+    }
+    this.#policies = table;
+    this.policiesChanged({ import: true, export: true });
   }
 
   #exportPrepend(n: Neighbor, prefix: Prefix, a: PathAttributes, source: PathSource): PathAttributes {

@@ -24,6 +24,7 @@ import { serviceAdverts } from './services.ts';
 import type { ServiceAdvertOptions } from './services.ts';
 import type { LearnedRoute } from './kernel.ts';
 import { EGRESS_TABLE, egressRuleset } from './egress.ts';
+import { loadPolicyFile } from './policy-file.ts';
 import { parseNodeAnnotations } from './annotations.ts';
 import { desiredPeering, nodeAddresses, podCidrsOf } from './peering.ts';
 import type { DesiredPeering, PeeringOptions } from './peering.ts';
@@ -67,6 +68,10 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly advertise?: Omit<ServiceAdvertOptions, 'nodeName'> & { readonly podCidr: boolean };
   /** --peer-router-max-prefixes and -restart: RFC 4486 limit on what each external peer may send; absent: none. */
   readonly externalMaxPrefixes?: { readonly limit: number; readonly restartS: number };
+  /** --bgp-policy-file, and the chains --peer-router-import-policy / -export-policy attach to external peers. */
+  readonly policies?: { readonly file: string; readonly importChain: readonly string[]; readonly exportChain: readonly string[] };
+  /** --ebgp-require-policy (RFC 8212). */
+  readonly ebgpRequirePolicy?: boolean;
   /** --enable-cni: keep this CNI conflist (bridge + host-local over the node's pod CIDRs) written; absent: off. */
   readonly cniConfFile?: string;
   /** --enable-pod-egress (kube-router's default: on). */
@@ -90,8 +95,10 @@ export function realKernel(): RoutesKernel {
   };
 }
 
-function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, own: DesiredPeering['addresses'], maxPrefixes?: RoutesControllerOptions['externalMaxPrefixes']): NeighborConfig {
+function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, own: DesiredPeering['addresses'], maxPrefixes?: RoutesControllerOptions['externalMaxPrefixes'], policies?: RoutesControllerOptions['policies']): NeighborConfig {
   return {
+    ...(p.kind === 'external' && policies !== undefined && policies.importChain.length > 0 ? { importPolicies: policies.importChain } : {}),
+    ...(p.kind === 'external' && policies !== undefined && policies.exportChain.length > 0 ? { exportPolicies: policies.exportChain } : {}),
     // --peer-router-max-prefixes: a ToR that leaks a full table must not flood the node
     ...(p.kind === 'external' && maxPrefixes !== undefined ? { maxPrefixes } : {}),
     // Dual stack over one session (MP-BGP): the other family's routes need our address of that family as next hop.
@@ -249,6 +256,8 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       listen: { addresses: listen, port: opts.bgpPort },
       // ECMP: up to 8 equal paths per prefix become one multipath kernel route
       maxPaths: 8,
+      ...(opts.policies !== undefined ? { policies: loadPolicyFile(opts.policies.file) } : {}),
+      ...(opts.ebgpRequirePolicy === true ? { ebgpRequirePolicy: true } : {}),
       ...(d.clusterId !== null ? { clusterId: parseRouterId(d.clusterId) } : {}),
       importPolicy: (prefix, attributes) => (pol.importReject.length > 0 && within(prefix, pol.importReject) ? null : attributes),
       exportPolicy: (prefix, attributes, target, source) => exportDecision(pol, prefix, attributes, target, source),
@@ -268,7 +277,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const p of d.peers) {
       want.add(parseIpAddress(p.address));
       try {
-        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses, opts.externalMaxPrefixes))) !== 'unchanged') changed++;
+        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses, opts.externalMaxPrefixes, opts.policies))) !== 'unchanged') changed++;
       } catch (err) {
         log.warn({ peer: p.address, err: err instanceof Error ? err.message : String(err) }, 'peer not configured');
       }

@@ -95,6 +95,7 @@ const clusterAsn = int(0, 4294967295).transform((n, ctx) => {
 });
 
 const ipItem = (s: string): string | { ip: string } => (isIP(s) !== 0 ? { ip: s } : 'is not an IP address');
+const nameItem = (s: string): { name: string } | string => (/^[A-Za-z0-9_.-]{1,64}$/.test(s) ? { name: s } : 'is not a policy name (1-64 of A-Z a-z 0-9 _ . -)');
 const asnItem = (s: string): number | string => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 4294967295 ? Number(s) : 'is not an ASN (1-4294967295)');
 const portItem = (s: string): number | string => (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : 'is not a port (1-65535)');
 const cidrItem = (s: string): { cidr: string } | string => {
@@ -148,6 +149,10 @@ export const flagDefs = [
   def({ name: 'peer-router-multihop-ttl', group: 'routes', help: 'eBGP multihop TTL toward the external peers, applied when it is 2 or more (else TTL 1).', defaultText: '0', default: 0, schema: int(0, 255) }),
   def({ name: 'peer-router-max-prefixes', group: 'routes', help: 'Most prefixes accepted from each external peer; beyond it the session is closed with Cease / Maximum Number of Prefixes Reached (RFC 4486) and restarted after --peer-router-max-prefixes-restart. 0: no limit.', defaultText: '0', default: 0, schema: int(0, 4294967295) }),
   def({ name: 'peer-router-max-prefixes-restart', group: 'routes', help: 'How long a session closed by --peer-router-max-prefixes stays down before it restarts.', defaultText: '1m0s', default: 60_000, schema: duration(1000, 86_400_000) }),
+  def({ name: 'bgp-policy-file', group: 'routes', help: 'YAML/JSON file of named BGP routing policies (docs/bgp-policy.md), checked at start-up.', defaultText: '""', default: '', schema: z.string() }),
+  def({ name: 'peer-router-import-policy', group: 'routes', help: 'Policies (names in --bgp-policy-file, run in order) applied to routes from the external peers.', defaultText: '[]', default: [] as { name: string }[], schema: list(nameItem, 'policy names') }),
+  def({ name: 'peer-router-export-policy', group: 'routes', help: 'Policies applied to routes sent to the external peers (after podnet\'s own export rules).', defaultText: '[]', default: [] as { name: string }[], schema: list(nameItem, 'policy names') }),
+  def({ name: 'ebgp-require-policy', group: 'routes', help: 'RFC 8212: exchange nothing with an eBGP peer that has no import (export) policy. Off by default like kube-router; the lab turns it on.', defaultText: 'false', default: false, isBool: true, schema: bool }),
   def({ name: 'nodes-full-mesh', group: 'routes', help: 'Every node peers with every node; if false, only nodes with the same kube-router.io/node.asn annotation.', defaultText: 'true', default: true, isBool: true, schema: bool }),
   def({ name: 'enable-ibgp', group: 'routes', help: 'Peer with the other nodes (iBGP); if false, only external peers are used.', defaultText: 'true', default: true, isBool: true, schema: bool }),
   def({ name: 'bgp-port', group: 'routes', help: 'BGP listen port, also the remote port of node peers.', defaultText: '179', default: 179, schema: int(1, 65535) }),

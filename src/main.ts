@@ -5,6 +5,8 @@
 // controller's Cleanup and exits.
 import { hostname } from 'node:os';
 import { createFirewallController, firewallWatches } from '../firewall/controller.ts';
+import { PolicyError } from '../bgp/index.ts';
+import { loadPolicyFile } from '../routes/policy-file.ts';
 import { createRoutesController, routesWatches } from '../routes/controller.ts';
 import type { RoutesController } from '../routes/controller.ts';
 import { createServicesController, servicesWatches } from '../services/controller.ts';
@@ -63,6 +65,10 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
         podEgress: cfg.enablePodEgress,
+        ...(cfg.bgpPolicyFile !== ''
+          ? { policies: { file: cfg.bgpPolicyFile, importChain: cfg.peerRouterImportPolicy.map((p) => p.name), exportChain: cfg.peerRouterExportPolicy.map((p) => p.name) } }
+          : {}),
+        ebgpRequirePolicy: cfg.ebgpRequirePolicy,
         ...(cfg.peerRouterMaxPrefixes > 0 ? { externalMaxPrefixes: { limit: cfg.peerRouterMaxPrefixes, restartS: Math.round(cfg.peerRouterMaxPrefixesRestart / 1000) } } : {}),
         ...(cfg.enableCni ? { cniConfFile: cfg.cniConfFile } : {}),
         services: read('services'),
@@ -212,6 +218,20 @@ async function cleanup(cfg: Config, log: Logger): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
+/** The policy flags, checked together: the file parses and every chained name is in it. */
+function checkPolicyFlags(cfg: Config): string | null {
+  const chains = [...cfg.peerRouterImportPolicy, ...cfg.peerRouterExportPolicy].map((p) => p.name);
+  if (cfg.bgpPolicyFile === '') return chains.length > 0 ? '--peer-router-import-policy / -export-policy need --bgp-policy-file' : null;
+  let names: Set<string>;
+  try {
+    names = new Set(loadPolicyFile(cfg.bgpPolicyFile).map((p) => p.name));
+  } catch (e) {
+    return e instanceof PolicyError ? `invalid --bgp-policy-file:\n  ${e.problems.join('\n  ')}` : String(e);
+  }
+  const missing = chains.filter((n) => !names.has(n));
+  return missing.length > 0 ? `--bgp-policy-file ${cfg.bgpPolicyFile} has no policy named ${missing.map((n) => JSON.stringify(n)).join(', ')}` : null;
+}
+
 /** podnetd's entry: returns the exit code (2 for a usage error). */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let cmd;
@@ -233,6 +253,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return 0;
   }
   const cfg = cmd.config;
+  // a policy file podnetd cannot read or understand stops it here, with every problem named
+  const policyProblem = checkPolicyFlags(cfg);
+  if (policyProblem !== null) {
+    io.err(`podnetd: ${policyProblem}\n`);
+    return 2;
+  }
   const log = createLogger(cfg.v);
   if (cfg.cleanupConfig) return cleanup(cfg, log);
   let agent: Agent;

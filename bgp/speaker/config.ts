@@ -9,6 +9,7 @@ import type { Clock, PeerConfig } from '../session/index.ts';
 import { canonicalAddress } from '../session/index.ts';
 import { FAMILIES, familyAfiSafi, type Asn, type Family, type IpAddress, type Prefix, type RouterId } from '../types.ts';
 import type { Capability, LargeCommunity, Origin, PathAttributes } from '../wire/index.ts';
+import type { PolicyDefinition } from '../policy/index.ts';
 
 export interface SpeakerOptions {
   readonly asn: Asn;
@@ -32,6 +33,10 @@ export interface SpeakerOptions {
    * to send nothing.
    */
   readonly exportPolicy?: (prefix: Prefix, attributes: PathAttributes, target: { readonly address: string; readonly remoteAsn: Asn; readonly ibgp: boolean }, source: 'local' | 'peer') => PathAttributes | null;
+  /** Named routing policies (bgp/policy) that neighbours' import and export chains refer to. */
+  readonly policies?: readonly PolicyDefinition[];
+  /** RFC 8212: an eBGP neighbour without an import (export) chain accepts (sends) nothing. Default off (kube-router's behaviour). */
+  readonly ebgpRequirePolicy?: boolean;
   /** Graceful restart (RFC 4724, RFC 8538) in both roles; off when absent. */
   readonly gracefulRestart?: GracefulRestartOptions;
   /** Log sink (the app wires its logger here; bgp/ has none of its own). */
@@ -95,6 +100,10 @@ export interface NeighborConfig {
    * A warning is logged when `warningPercent` of the limit is reached.
    */
   readonly maxPrefixes?: { readonly limit: number; readonly warningPercent?: number; readonly restartS?: number };
+  /** Names of the policies run, in order, on routes from this neighbour (first accept/reject decides; the end accepts). */
+  readonly importPolicies?: readonly string[];
+  /** Names of the policies run, in order, on routes to this neighbour. */
+  readonly exportPolicies?: readonly string[];
   /** Administratively enabled (default true). */
   readonly enabled?: boolean;
 }

@@ -27,6 +27,7 @@ export async function applyConfig(speaker: Speaker, prev: BgpdConfig | null, nex
     if (JSON.stringify(prev.listen) !== JSON.stringify(next.listen)) needsRestart.push('listen');
     if (JSON.stringify(prev.gracefulRestart) !== JSON.stringify(next.gracefulRestart)) needsRestart.push('graceful-restart');
     if (prev.apiSocket !== next.apiSocket) needsRestart.push('api-socket');
+    if (prev.ebgpRequirePolicy !== next.ebgpRequirePolicy) needsRestart.push('ebgp-require-policy');
   }
   const added: string[] = [];
   const changed: string[] = [];
@@ -38,6 +39,8 @@ export async function applyConfig(speaker: Speaker, prev: BgpdConfig | null, nex
     await speaker.removeNeighbor(address);
     removed.push(address);
   }
+  // new policies before the neighbours that may name them; re-applied without session resets
+  if (prev !== null && JSON.stringify(prev.policies) !== JSON.stringify(next.policies)) speaker.setPolicies(next.policies);
   for (const p of next.peers) {
     const r = await speaker.setNeighbor(p);
     (r === 'added' ? added : r === 'changed' ? changed : unchanged).push(p.address);

@@ -18,6 +18,9 @@
 // hop toward the peer; an IPv6 route over an IPv4 session needs next-hop-ipv6),
 // route-reflector-client, password (TCP-MD5, RFC 2385), ttl-security (GTSM,
 // RFC 5082), multihop-ttl (eBGP multihop; eBGP defaults to TTL 1), enabled.
+// policies: [{ name, terms: [{ match: {...}, set: {...}, action: accept|reject|next }], default }]
+// (bgp/policy; docs/bgp-policy.md), peer keys import-policy / export-policy
+// (lists of names), ebgp-require-policy: true (RFC 8212).
 // Peer key max-prefixes: { limit: 1000, restart: 60, warning: 75 } (RFC 4486 §4).
 // graceful-restart: { restart-time: 120, restarting: true, stale-path-time: 360 }
 // (RFC 4724: advertised to every peer; helper for peers that advertise it;
@@ -38,6 +41,8 @@ import {
   type Asn,
   type Family,
   type GracefulRestartOptions,
+  type PolicyDefinition,
+  policySchema,
   type IpAddress,
   type LargeCommunity,
   type NeighborConfig,
@@ -53,6 +58,10 @@ export interface BgpdConfig {
   readonly apiSocket: string;
   readonly peers: readonly NeighborConfig[];
   readonly prefixes: readonly OriginateRequest[];
+  /** Named routing policies (bgp/policy) for the peers' import-policy / export-policy chains. */
+  readonly policies: readonly PolicyDefinition[];
+  /** RFC 8212: eBGP peers without a chain exchange nothing. */
+  readonly ebgpRequirePolicy: boolean;
   /** Graceful restart (RFC 4724): advertised, helper role, and a stop without NOTIFICATION. */
   readonly gracefulRestart?: GracefulRestartOptions;
 }
@@ -163,6 +172,8 @@ const peerSchema = z
     'ttl-security': z.boolean({ error: 'must be true or false' }).optional(),
     'multihop-ttl': int(1, 255, 'a TTL').optional(),
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    'import-policy': z.array(z.string(), { error: 'must be a list of policy names' }).optional(),
+    'export-policy': z.array(z.string(), { error: 'must be a list of policy names' }).optional(),
     'max-prefixes': z
       .strictObject({
         limit: int(1, 4294967295, 'a prefix count'),
@@ -206,6 +217,8 @@ const fileSchema = z
     'api-socket': z.string({ error: 'must be a path' }).min(1, 'must not be empty').optional(),
     peers: z.array(peerSchema, { error: 'must be a list of peers' }).optional(),
     prefixes: z.array(prefixSchema, { error: 'must be a list of prefixes' }).optional(),
+    policies: z.array(policySchema, { error: 'must be a list of policies' }).optional(),
+    'ebgp-require-policy': z.boolean({ error: 'must be true or false' }).optional(),
     'graceful-restart': z
       .strictObject({
         'restart-time': int(1, 4095, 'a restart time in seconds'),
@@ -215,6 +228,14 @@ const fileSchema = z
       .optional(),
   })
   .superRefine((c, ctx) => {
+    const names = new Set((c.policies ?? []).map((p) => p.name));
+    (c.peers ?? []).forEach((p, i) => {
+      for (const key of ['import-policy', 'export-policy'] as const) {
+        (p[key] ?? []).forEach((name, k) => {
+          if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['peers', i, key, k], message: `no policy named ${JSON.stringify(name)} under policies` });
+        });
+      }
+    });
     const seen = new Map<string, number>();
     (c.peers ?? []).forEach((p, i) => {
       const prev = seen.get(p.address);
@@ -251,6 +272,8 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
     asn: c.asn,
     listen: c.listen === false ? false : { addresses: c.listen?.addresses ?? ['0.0.0.0', '::'], port: c.listen?.port ?? 179 },
     apiSocket: c['api-socket'] ?? DEFAULT_API_SOCKET,
+    policies: c.policies ?? [],
+    ebgpRequirePolicy: c['ebgp-require-policy'] ?? false,
     ...(c['graceful-restart'] !== undefined
       ? {
           gracefulRestart: {
@@ -276,6 +299,8 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
       ...(p['route-reflector-client'] !== undefined ? { routeReflectorClient: p['route-reflector-client'] } : {}),
       ...(p.password !== undefined ? { password: p.password } : {}),
       ...(p['ttl-security'] !== undefined ? { ttlSecurity: p['ttl-security'] } : {}),
+      ...(p['import-policy'] !== undefined ? { importPolicies: p['import-policy'] } : {}),
+      ...(p['export-policy'] !== undefined ? { exportPolicies: p['export-policy'] } : {}),
       ...(p['max-prefixes'] !== undefined
         ? {
             maxPrefixes: {

@@ -90,6 +90,8 @@ export async function bgpdMain(argv: readonly string[]): Promise<number> {
     routerId: config.routerId,
     listen: config.listen,
     ...(config.gracefulRestart !== undefined ? { gracefulRestart: config.gracefulRestart } : {}),
+    policies: config.policies,
+    ebgpRequirePolicy: config.ebgpRequirePolicy,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
   });
   let api: MgmtApi | null = null;

@@ -24,11 +24,35 @@ export function agentArgv(plan: LabPlan, n: NodePlan): string[] {
   const gr = o.gracefulRestart ? [] : ['--bgp-graceful-restart=false'];
   // --enable-cni writes into the node's directory: the lab's nodes share the host's filesystem
   const cni = ['--cni-conf-file', join(n.dir, '10-podnet.conflist')];
-  return [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, ...sharedAgentArgs(o.clusterAsn), ...gr, ...cni, ...peers];
+  // RFC 8212 on, as a careful operator runs it: the ToR gets explicit (accept-all) policies
+  const policy = o.tor === 'none' ? [] : ['--ebgp-require-policy=true', '--bgp-policy-file', policyFile(plan), '--peer-router-import-policy', 'tor-in', '--peer-router-export-policy', 'tor-out'];
+  return [join(repoRoot, 'src', 'bin', 'podnetd.ts'), '--kubeconfig', f.kubeconfig, '--hostname-override', n.name, '--api-socket', f.agentSocket, ...sharedAgentArgs(o.clusterAsn), ...gr, ...cni, ...policy, ...peers];
+}
+
+/** The lab's BGP policy file (docs/bgp-policy.md): what each node accepts from and sends to the ToR. */
+export function policyFile(plan: LabPlan): string {
+  return join(plan.dir, 'bgp-policies.yaml');
+}
+
+export const LAB_POLICIES = `# podnet lab: podnetd runs with --ebgp-require-policy (RFC 8212), so the ToR
+# peering has explicit policies: everything in, everything podnet exports out.
+policies:
+  - name: tor-in
+    terms: []
+    default: accept
+  - name: tor-out
+    terms: []
+    default: accept
+`;
+
+function writePolicies(plan: LabPlan): void {
+  const file = policyFile(plan);
+  if (!existsSync(file)) writeFileSync(file, LAB_POLICIES);
 }
 
 /** Starts a node's podnetd (detached, in the node's namespace). */
 export function startAgent(plan: LabPlan, n: NodePlan): ProcRecord {
+  writePolicies(plan);
   return spawnDetached(`podnetd:${n.name}`, n.netns, process.execPath, agentArgv(plan, n), nodeFiles(n).agentLog, { ...process.env, NODE_NAME: n.name });
 }
 

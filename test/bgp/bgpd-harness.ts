@@ -23,6 +23,8 @@ export interface BgpdPeer {
   readonly passive?: boolean;
   readonly maxPrefixes?: { readonly limit: number; readonly restart?: number };
   readonly routeReflectorClient?: boolean;
+  readonly importPolicy?: readonly string[];
+  readonly exportPolicy?: readonly string[];
 }
 
 export interface BgpdSpec {
@@ -33,6 +35,8 @@ export interface BgpdSpec {
   readonly nextHop: { readonly ipv4: string; readonly ipv6?: string };
   readonly peers: readonly BgpdPeer[];
   readonly routes: readonly OriginRoute[];
+  /** YAML appended to the config as it is (e.g. a `policies:` block). */
+  readonly extraYaml?: string;
   /** Graceful restart (RFC 4724): the `graceful-restart` block of the config. */
   readonly gracefulRestart?: { readonly restartTime: number; readonly restarting?: boolean; readonly stalePathTime?: number };
 }
@@ -44,13 +48,15 @@ export function bgpdConfig(s: BgpdSpec, socket: string): string {
   for (const p of s.peers) {
     const fams = p.families.map((f) => `${f}-unicast`).join(', ');
     const nh = [`next-hop-ipv4: ${s.nextHop.ipv4}`, ...(s.nextHop.ipv6 !== undefined ? [`next-hop-ipv6: ${q(s.nextHop.ipv6)}`] : [])].join(', ');
-    const extra = `${p.passive === true ? ', passive: true' : ''}${p.routeReflectorClient === true ? ', route-reflector-client: true' : ''}${p.maxPrefixes !== undefined ? `, max-prefixes: { limit: ${p.maxPrefixes.limit}${p.maxPrefixes.restart !== undefined ? `, restart: ${p.maxPrefixes.restart}` : ''} }` : ''}`;
+    const chains = `${p.importPolicy !== undefined ? `, import-policy: [${p.importPolicy.map(q).join(', ')}]` : ''}${p.exportPolicy !== undefined ? `, export-policy: [${p.exportPolicy.map(q).join(', ')}]` : ''}`;
+    const extra = `${chains}${p.passive === true ? ', passive: true' : ''}${p.routeReflectorClient === true ? ', route-reflector-client: true' : ''}${p.maxPrefixes !== undefined ? `, max-prefixes: { limit: ${p.maxPrefixes.limit}${p.maxPrefixes.restart !== undefined ? `, restart: ${p.maxPrefixes.restart}` : ''} }` : ''}`;
     lines.push(`  - { address: ${q(p.address)}, remote-asn: ${p.asn}, hold-time: ${p.holdTime ?? 30}, connect-retry: ${p.connectRetry ?? 1}, families: [${fams}], ${nh}${extra} }`);
   }
   const gr = s.gracefulRestart;
   if (gr !== undefined) {
     lines.push(`graceful-restart: { restart-time: ${gr.restartTime}${gr.restarting === true ? ', restarting: true' : ''}${gr.stalePathTime !== undefined ? `, stale-path-time: ${gr.stalePathTime}` : ''} }`);
   }
+  if (s.extraYaml !== undefined) lines.push(s.extraYaml.trimEnd());
   lines.push(s.routes.length === 0 ? 'prefixes: []' : 'prefixes:');
   for (const r of s.routes) {
     const attrs = [`prefix: ${q(r.prefix)}`];

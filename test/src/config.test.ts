@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, flagDefs, parseArgs, parseDuration, usage } from '../../src/config.ts';
 
@@ -112,6 +115,23 @@ describe('podnetd process', () => {
     const u = spawnSync(process.execPath, [bin, '--bogus'], { encoding: 'utf8' });
     assert.equal(u.status, 2);
     assert.match(u.stderr, /unknown flag --bogus/);
+  });
+  it('a policy file it cannot understand, or a chain naming a missing policy, exits 2 naming the problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-policy-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'policies:\n  - name: tor-in\n    terms: [{ action: drop }]\n');
+      const r = spawnSync(process.execPath, [bin, `--bgp-policy-file=${bad}`, '--peer-router-import-policy=tor-in'], { encoding: 'utf8' });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /invalid --bgp-policy-file:\n {2}\S+bad\.yaml: policies\[0\]\.terms\[0\]\.action: must be accept, reject or next/);
+      const good = join(dir, 'good.yaml');
+      writeFileSync(good, 'policies:\n  - { name: tor-in, terms: [], default: accept }\n');
+      const m = spawnSync(process.execPath, [bin, `--bgp-policy-file=${good}`, '--peer-router-export-policy=tor-out'], { encoding: 'utf8' });
+      assert.equal(m.status, 2);
+      assert.match(m.stderr, /has no policy named "tor-out"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('--version prints the version', () => {
     const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
