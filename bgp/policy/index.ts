@@ -63,12 +63,12 @@ const asn = z.union([z.number(), z.string()], { error: 'must be an AS number' })
     return z.NEVER;
   }
 });
-const prefix = parsed((s) => parsePrefix(s), 'a prefix like 10.0.0.0/8');
+const prefixField = parsed((s) => parsePrefix(s), 'a prefix like 10.0.0.0/8');
 const community = parsed(communityValue, 'a community');
 const largeCommunity = parsed(largeCommunityValue, 'a large community');
 
 const prefixMatch = z
-  .strictObject({ prefix, ge: uint(128, 'a prefix length').optional(), le: uint(128, 'a prefix length').optional() })
+  .strictObject({ prefix: prefixField, ge: uint(128, 'a prefix length').optional(), le: uint(128, 'a prefix length').optional() })
   .superRefine((p, ctx) => {
     const len = Number(p.prefix.split('/')[1]);
     if (p.ge !== undefined && p.ge < len) ctx.addIssue({ code: 'custom', path: ['ge'], message: `must be at least the prefix length ${len}` });
@@ -94,7 +94,7 @@ export const policySchema = z.strictObject({
           asPathLength: z.strictObject({ min: uint(255, 'a length').optional(), max: uint(255, 'a length').optional() }).optional(),
           communities: z.array(community).min(1).optional(),
           largeCommunities: z.array(largeCommunity).min(1).optional(),
-          nextHops: z.array(prefix).min(1).optional(),
+          nextHops: z.array(prefixField).min(1).optional(),
         })
         .optional(),
       set: z

@@ -119,9 +119,9 @@ describe('podnetd process', () => {
   it('a policy file it cannot understand, or a chain naming a missing policy, exits 2 naming the problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'podnet-policy-'));
     try {
-      const bad = join(dir, 'bad.yaml');
-      writeFileSync(bad, 'policies:\n  - name: tor-in\n    terms: [{ action: drop }]\n');
-      const r = spawnSync(process.execPath, [bin, `--bgp-policy-file=${bad}`, '--peer-router-import-policy=tor-in'], { encoding: 'utf8' });
+      const badFile = join(dir, 'bad.yaml');
+      writeFileSync(badFile, 'policies:\n  - name: tor-in\n    terms: [{ action: drop }]\n');
+      const r = spawnSync(process.execPath, [bin, `--bgp-policy-file=${badFile}`, '--peer-router-import-policy=tor-in'], { encoding: 'utf8' });
       assert.equal(r.status, 2);
       assert.match(r.stderr, /invalid --bgp-policy-file:\n {2}\S+bad\.yaml: policies\[0\]\.terms\[0\]\.action: must be accept, reject or next/);
       const good = join(dir, 'good.yaml');
