@@ -117,6 +117,8 @@ export interface NeighborView {
   readonly endOfRib: readonly EndOfRibView[];
   readonly lastError: LastErrorView | null;
   readonly gracefulRestart: GracefulRestartView;
+  /** The BFD session (RFC 5880) with the neighbour, or null without one. */
+  readonly bfd: { readonly state: string; readonly remoteState: string; readonly diag: number; readonly detectMs: number; readonly minTxMs: number; readonly minRxMs: number; readonly multiplier: number } | null;
   /** The neighbour's maximum number of prefixes (RFC 4486 §4), or null without one. */
   readonly maxPrefixes: { readonly limit: number; readonly restartS: number | null; readonly heldDown: boolean; readonly restartAt: number | null } | null;
 }

@@ -22,6 +22,8 @@ import { CeaseSubcode, ErrorCode, encodeRouteRefresh, type PathAttributes, type 
 import { SpeakerError, neighborKey, originAttributes, peerConfigOf, type NeighborConfig, type OriginateRequest, type SpeakerOptions } from './speaker/config.ts';
 import { adjInPaths, adjOutPaths, familyCounts, ribDestinations, type Ager } from './speaker/reads.ts';
 import { compilePolicies, runChain, type PolicyDefinition, type PolicyTable } from './policy/index.ts';
+import { BfdTransport } from './bfd/transport.ts';
+import { DEFAULT_BFD, type BfdSession } from './bfd/session.ts';
 import { compareAddresses, comparePrefixes, neighborView, notificationView } from './speaker/views.ts';
 
 type Counters = { -readonly [K in keyof MessageCountersView]: number };
@@ -46,6 +48,8 @@ interface Neighbor {
   readonly endOfRib: Map<Family, number>;
   /** Max-prefix: set while the session is held down after the limit was exceeded (epoch ms of the restart, or 0: until reset/enable). */
   maxPrefixHold: { readonly until: number; readonly timer: TimerHandle | null } | null;
+  /** The BFD session with this neighbour (config.bfd), from its first BGP session on. */
+  bfd: BfdSession | null;
   /** Max-prefix: the warning threshold was logged for the current session. */
   maxPrefixWarned: boolean;
   /** Graceful restart helper: runs while the peer is gone (its Restart Time), then sweeps its stale routes. */
@@ -64,6 +68,7 @@ export class Speaker {
   readonly #rib: Rib;
   readonly #originated = new Map<Prefix, OriginateRequest>();
   #policies: PolicyTable;
+  #bfd: BfdTransport | null = null;
   #started = false;
 
   constructor(opts: SpeakerOptions) {
@@ -107,6 +112,8 @@ export class Speaker {
       await Promise.all([...this.#neighbors.values()].map((n) => n.peer.stop({ subcode: CeaseSubcode.administrativeShutdown, message, hardReset: this.#hardReset(n) })));
     }
     for (const n of this.#neighbors.values()) n.peer.dispose();
+    this.#bfd?.close();
+    this.#bfd = null;
   }
 
   /** The (address, port) pairs the listener is bound to. */
@@ -159,6 +166,7 @@ export class Speaker {
       grStaleTimer: null,
       maxPrefixHold: null,
       maxPrefixWarned: false,
+      bfd: null,
     };
     peer.hooks = {
       onStateChange: (c) => {
@@ -190,6 +198,8 @@ export class Speaker {
     this.#listener?.removePeer(n.gate);
     this.#grCancel(n);
     n.maxPrefixHold?.timer?.cancel();
+    this.#bfd?.remove(n.address);
+    n.bfd = null;
     await n.peer.stop({ subcode, hardReset: this.#hardReset(n) });
     n.peer.dispose();
     this.#rib.removePeer(n.address);
@@ -436,6 +446,28 @@ export class Speaker {
     this.#log('info', 'neighbor established', { neighbor: n.address, peerAsn: info.negotiated.peerAsn, peerId: info.negotiated.peerId, holdTimeS: info.negotiated.holdTimeS });
     this.#rib.peerUp(n.address, info);
     this.#grPeerBack(n, info);
+    if (n.config.bfd !== undefined && n.bfd === null) void this.#startBfd(n, info.localAddress);
+  }
+
+  /** RFC 5882 §4.3: BFD Up -> Down closes the BGP session at once; it restarts and comes back when the path does. */
+  async #startBfd(n: Neighbor, local: string): Promise<void> {
+    const c = n.config.bfd ?? {};
+    const params = { minTxMs: c.minTxMs ?? DEFAULT_BFD.minTxMs, minRxMs: c.minRxMs ?? DEFAULT_BFD.minRxMs, multiplier: c.multiplier ?? DEFAULT_BFD.multiplier };
+    try {
+      this.#bfd ??= new BfdTransport(this.#clock, (msg, fields) => this.#log('warn', msg, fields));
+      const s = await this.#bfd.add(n.address, canonicalAddress(local), params);
+      n.bfd = s;
+      s.onChange = (ch) => {
+        this.#log(ch.to === 'Up' || ch.from === 'Up' ? 'info' : 'debug', 'BFD session state', { neighbor: n.address, from: ch.from, to: ch.to, diag: ch.diag, detectMs: s.detectMs });
+        if (ch.from !== 'Up' || ch.to !== 'Down' || n.info === null) return;
+        this.#log('warn', 'BFD down: closing the BGP session', { neighbor: n.address, diag: ch.diag });
+        void n.peer.stop({ subcode: CeaseSubcode.bfdDown }).then(() => {
+          if (n.enabled && this.#started && this.#neighbors.get(n.address) === n) n.peer.start();
+        });
+      };
+    } catch (e) {
+      this.#log('error', 'BFD session not started', { neighbor: n.address, error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   #onDown(n: Neighbor, down: PeerDown): void {
@@ -692,6 +724,7 @@ export class Speaker {
         endOfRib: n.endOfRib,
         lastError: n.lastError,
         gracefulRestart: this.#grView(n),
+        bfd: n.bfd === null ? null : { state: n.bfd.state, remoteState: n.bfd.remoteState, diag: n.bfd.diag, detectMs: n.bfd.detectMs, minTxMs: n.bfd.params.minTxMs, minRxMs: n.bfd.params.minRxMs, multiplier: n.bfd.params.multiplier },
         maxPrefixes:
           c.maxPrefixes === undefined
             ? null

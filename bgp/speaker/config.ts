@@ -100,6 +100,13 @@ export interface NeighborConfig {
    * A warning is logged when `warningPercent` of the limit is reached.
    */
   readonly maxPrefixes?: { readonly limit: number; readonly warningPercent?: number; readonly restartS?: number };
+  /**
+   * BFD (RFC 5880/5881, single hop) with this neighbour: when its session
+   * goes from Up to Down the BGP session is closed at once (Cease / BFD Down,
+   * RFC 9384) instead of waiting for the hold timer. Started with the first
+   * BGP session, from its local address.
+   */
+  readonly bfd?: { readonly minTxMs?: number; readonly minRxMs?: number; readonly multiplier?: number };
   /** Names of the policies run, in order, on routes from this neighbour (first accept/reject decides; the end accepts). */
   readonly importPolicies?: readonly string[];
   /** Names of the policies run, in order, on routes to this neighbour. */

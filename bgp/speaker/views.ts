@@ -87,6 +87,7 @@ export type NeighborFacts = Pick<
   | 'lastError'
   | 'gracefulRestart'
   | 'maxPrefixes'
+  | 'bfd'
 > & {
   readonly upDownAt: number | null;
   readonly info: SessionInfo | null;
@@ -155,6 +156,7 @@ export function neighborView(n: NeighborFacts, now: number): NeighborView {
     lastError: n.lastError,
     gracefulRestart: n.gracefulRestart,
     maxPrefixes: n.maxPrefixes,
+    bfd: n.bfd,
   };
 }
 

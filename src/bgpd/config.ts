@@ -21,6 +21,7 @@
 // policies: [{ name, terms: [{ match: {...}, set: {...}, action: accept|reject|next }], default }]
 // (bgp/policy; docs/bgp-policy.md), peer keys import-policy / export-policy
 // (lists of names), ebgp-require-policy: true (RFC 8212).
+// Peer key bfd: { min-tx: 100, min-rx: 100, multiplier: 3 } (RFC 5880/5881, ms; {} for 300 ms x 3).
 // Peer key max-prefixes: { limit: 1000, restart: 60, warning: 75 } (RFC 4486 §4).
 // graceful-restart: { restart-time: 120, restarting: true, stale-path-time: 360 }
 // (RFC 4724: advertised to every peer; helper for peers that advertise it;
@@ -172,6 +173,13 @@ const peerSchema = z
     'ttl-security': z.boolean({ error: 'must be true or false' }).optional(),
     'multihop-ttl': int(1, 255, 'a TTL').optional(),
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    bfd: z
+      .strictObject({
+        'min-tx': int(10, 60_000, 'an interval in ms').optional(),
+        'min-rx': int(10, 60_000, 'an interval in ms').optional(),
+        multiplier: int(1, 255, 'a multiplier').optional(),
+      })
+      .optional(),
     'import-policy': z.array(z.string(), { error: 'must be a list of policy names' }).optional(),
     'export-policy': z.array(z.string(), { error: 'must be a list of policy names' }).optional(),
     'max-prefixes': z
@@ -299,6 +307,15 @@ export function validateConfig(data: unknown, file = 'config'): BgpdConfig {
       ...(p['route-reflector-client'] !== undefined ? { routeReflectorClient: p['route-reflector-client'] } : {}),
       ...(p.password !== undefined ? { password: p.password } : {}),
       ...(p['ttl-security'] !== undefined ? { ttlSecurity: p['ttl-security'] } : {}),
+      ...(p.bfd !== undefined
+        ? {
+            bfd: {
+              ...(p.bfd['min-tx'] !== undefined ? { minTxMs: p.bfd['min-tx'] } : {}),
+              ...(p.bfd['min-rx'] !== undefined ? { minRxMs: p.bfd['min-rx'] } : {}),
+              ...(p.bfd.multiplier !== undefined ? { multiplier: p.bfd.multiplier } : {}),
+            },
+          }
+        : {}),
       ...(p['import-policy'] !== undefined ? { importPolicies: p['import-policy'] } : {}),
       ...(p['export-policy'] !== undefined ? { exportPolicies: p['export-policy'] } : {}),
       ...(p['max-prefixes'] !== undefined

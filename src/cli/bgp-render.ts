@@ -96,6 +96,8 @@ export function renderNeighbor(n: NeighborView): string {
       lines.push(`    ${what} stale: ${gr.stale.map((x) => `${x.family} ${x.routes}`).join(', ')}`);
     }
   }
+  const bfd = n.bfd;
+  if (bfd !== null) lines.push(`  BFD: ${bfd.state} (peer ${bfd.remoteState}), tx ${bfd.minTxMs} ms, rx ${bfd.minRxMs} ms, multiplier ${bfd.multiplier}, detection ${bfd.detectMs} ms${bfd.diag !== 0 ? `, last diagnostic ${bfd.diag}` : ''}`);
   const mp = n.maxPrefixes;
   if (mp !== null) {
     const held = mp.heldDown ? (mp.restartAt !== null ? `; exceeded: down until ${new Date(mp.restartAt).toISOString()}` : '; exceeded: down until reset or enable') : '';

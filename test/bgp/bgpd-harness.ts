@@ -24,6 +24,7 @@ export interface BgpdPeer {
   readonly maxPrefixes?: { readonly limit: number; readonly restart?: number };
   readonly routeReflectorClient?: boolean;
   readonly importPolicy?: readonly string[];
+  readonly bfd?: { readonly minTx: number; readonly minRx: number; readonly multiplier: number };
   readonly exportPolicy?: readonly string[];
 }
 
@@ -49,7 +50,8 @@ export function bgpdConfig(s: BgpdSpec, socket: string): string {
     const fams = p.families.map((f) => `${f}-unicast`).join(', ');
     const nh = [`next-hop-ipv4: ${s.nextHop.ipv4}`, ...(s.nextHop.ipv6 !== undefined ? [`next-hop-ipv6: ${q(s.nextHop.ipv6)}`] : [])].join(', ');
     const chains = `${p.importPolicy !== undefined ? `, import-policy: [${p.importPolicy.map(q).join(', ')}]` : ''}${p.exportPolicy !== undefined ? `, export-policy: [${p.exportPolicy.map(q).join(', ')}]` : ''}`;
-    const extra = `${chains}${p.passive === true ? ', passive: true' : ''}${p.routeReflectorClient === true ? ', route-reflector-client: true' : ''}${p.maxPrefixes !== undefined ? `, max-prefixes: { limit: ${p.maxPrefixes.limit}${p.maxPrefixes.restart !== undefined ? `, restart: ${p.maxPrefixes.restart}` : ''} }` : ''}`;
+    const bfd = p.bfd !== undefined ? `, bfd: { min-tx: ${p.bfd.minTx}, min-rx: ${p.bfd.minRx}, multiplier: ${p.bfd.multiplier} }` : '';
+    const extra = `${chains}${bfd}${p.passive === true ? ', passive: true' : ''}${p.routeReflectorClient === true ? ', route-reflector-client: true' : ''}${p.maxPrefixes !== undefined ? `, max-prefixes: { limit: ${p.maxPrefixes.limit}${p.maxPrefixes.restart !== undefined ? `, restart: ${p.maxPrefixes.restart}` : ''} }` : ''}`;
     lines.push(`  - { address: ${q(p.address)}, remote-asn: ${p.asn}, hold-time: ${p.holdTime ?? 30}, connect-retry: ${p.connectRetry ?? 1}, families: [${fams}], ${nh}${extra} }`);
   }
   const gr = s.gracefulRestart;

@@ -73,6 +73,9 @@ export class Bird extends DaemonBase {
         lines.push(`protocol kernel kernel_${fam} {`, `  ${fam} { import none; export where source = RTS_BGP; };`, '  merge paths on;', '}');
       }
     }
+    // BFD (RFC 5880) for the neighbours that ask for it: one bfd protocol with their timers
+    const bfd = s.neighbors.find((n) => n.bfd !== undefined)?.bfd;
+    if (bfd !== undefined) lines.push('protocol bfd {', `  interface "*" { min rx interval ${bfd.minRx} ms; min tx interval ${bfd.minTx} ms; multiplier ${bfd.multiplier}; };`, '}');
     s.neighbors.forEach((n, i) => lines.push(...this.bgpProtocol(n, i)));
     return `${lines.join('\n')}\n`;
   }
@@ -94,6 +97,7 @@ export class Bird extends DaemonBase {
     if (n.password !== undefined) out.push(`  password "${n.password}";`);
     if (n.multihop !== undefined) out.push(`  multihop ${n.multihop};`);
     if (n.gracefulRestart !== undefined) out.push(`  graceful restart ${n.gracefulRestart ? 'on' : 'off'};`);
+    if (n.bfd !== undefined) out.push('  bfd on;');
     const ibgp = n.asn === s.asn;
     for (const fam of neighborFamilies(n)) {
       const exp = n.exportStatic === false ? 'none' : 'filter { if source != RTS_STATIC then reject; podnet_attrs(); accept; }';

@@ -23,6 +23,11 @@ export abstract class DaemonBase implements BgpDaemon {
     for (const r of spec.routes ?? []) this.routes.set(r.prefix, r);
   }
 
+  /** PIDs of the daemon's processes (e.g. to freeze it with SIGSTOP). */
+  pids(): number[] {
+    return this.procs.map((p) => p.pid);
+  }
+
   /** Kills the daemon's processes at once (SIGKILL): a crash, with no NOTIFICATION to its peers. */
   async crash(): Promise<void> {
     for (const p of this.procs) {

@@ -30,6 +30,8 @@ export interface NeighborSpec {
    * when it is negotiated; BIRD advertises it (aware mode) by default anyway.
    */
   readonly gracefulRestart?: boolean;
+  /** BFD with this neighbour (RFC 5880), e.g. { minRx: 100, minTx: 100, multiplier: 3 } (ms). BIRD only for now. */
+  readonly bfd?: { readonly minRx: number; readonly minTx: number; readonly multiplier: number };
 }
 
 export interface OriginRoute {

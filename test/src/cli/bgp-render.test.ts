@@ -49,6 +49,7 @@ function neighbor(over: Partial<NeighborView>): NeighborView {
     lastError: null,
     gracefulRestart: { enabled: false, peerRestartTimeS: null, notification: false, state: 'none', stale: [] },
     maxPrefixes: null,
+    bfd: null,
     ...over,
   };
 }
