@@ -454,7 +454,7 @@ export class Speaker {
     const c = n.config.bfd ?? {};
     const params = { minTxMs: c.minTxMs ?? DEFAULT_BFD.minTxMs, minRxMs: c.minRxMs ?? DEFAULT_BFD.minRxMs, multiplier: c.multiplier ?? DEFAULT_BFD.multiplier };
     try {
-      this.#bfd ??= new BfdTransport(this.#clock, (msg, fields) => this.#log('warn', msg, fields));
+      this.#bfd ??= new BfdTransport(this.#clock, (msg, fields) => this.#log('warn', msg, fields), this.#opts.bfdPort);
       const s = await this.#bfd.add(n.address, canonicalAddress(local), params);
       n.bfd = s;
       s.onChange = (ch) => {

@@ -66,6 +66,8 @@ export interface RoutesControllerOptions extends PeeringOptions {
   readonly endpointSlices?: Reader<V1EndpointSlice>;
   /** --advertise-cluster-ip, -external-ip, -loadbalancer-ip, -pod-cidr, and the ClusterIP aggregate (--advertise-service-cluster-ip-range). */
   readonly advertise?: Omit<ServiceAdvertOptions, 'nodeName'> & { readonly podCidr: boolean };
+  /** --bfd-desired-min-tx-interval, --bfd-required-min-rx-interval, --bfd-detection-multiplier, --bfd-port (kube-router's). */
+  readonly bfd?: { readonly minTxMs: number; readonly minRxMs: number; readonly multiplier: number; readonly port: number };
   /** --peer-router-max-prefixes and -restart: RFC 4486 limit on what each external peer may send; absent: none. */
   readonly externalMaxPrefixes?: { readonly limit: number; readonly restartS: number };
   /** --bgp-policy-file, and the chains --peer-router-import-policy / -export-policy attach to external peers. */
@@ -95,8 +97,17 @@ export function realKernel(): RoutesKernel {
   };
 }
 
-function neighborConfig(p: DesiredPeering['peers'][number], holdTimeS: number, own: DesiredPeering['addresses'], maxPrefixes?: RoutesControllerOptions['externalMaxPrefixes'], policies?: RoutesControllerOptions['policies']): NeighborConfig {
+function neighborConfig(
+  p: DesiredPeering['peers'][number],
+  holdTimeS: number,
+  own: DesiredPeering['addresses'],
+  maxPrefixes?: RoutesControllerOptions['externalMaxPrefixes'],
+  policies?: RoutesControllerOptions['policies'],
+  bfd?: RoutesControllerOptions['bfd'],
+): NeighborConfig {
   return {
+    // BFD (RFC 5880): a dead ToR is noticed in interval x multiplier, not the hold time
+    ...(p.bfd === true ? { bfd: { minTxMs: bfd?.minTxMs ?? 1000, minRxMs: bfd?.minRxMs ?? 1000, multiplier: bfd?.multiplier ?? 3 } } : {}),
     ...(p.kind === 'external' && policies !== undefined && policies.importChain.length > 0 ? { importPolicies: policies.importChain } : {}),
     ...(p.kind === 'external' && policies !== undefined && policies.exportChain.length > 0 ? { exportPolicies: policies.exportChain } : {}),
     // --peer-router-max-prefixes: a ToR that leaks a full table must not flood the node
@@ -256,6 +267,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
       listen: { addresses: listen, port: opts.bgpPort },
       // ECMP: up to 8 equal paths per prefix become one multipath kernel route
       maxPaths: 8,
+      ...(opts.bfd !== undefined ? { bfdPort: opts.bfd.port } : {}),
       ...(opts.policies !== undefined ? { policies: loadPolicyFile(opts.policies.file) } : {}),
       ...(opts.ebgpRequirePolicy === true ? { ebgpRequirePolicy: true } : {}),
       ...(d.clusterId !== null ? { clusterId: parseRouterId(d.clusterId) } : {}),
@@ -277,7 +289,7 @@ export function createRoutesController(opts: RoutesControllerOptions): RoutesCon
     for (const p of d.peers) {
       want.add(parseIpAddress(p.address));
       try {
-        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses, opts.externalMaxPrefixes, opts.policies))) !== 'unchanged') changed++;
+        if ((await s.setNeighbor(neighborConfig(p, opts.holdTimeS, d.addresses, opts.externalMaxPrefixes, opts.policies, opts.bfd))) !== 'unchanged') changed++;
       } catch (err) {
         log.warn({ peer: p.address, err: err instanceof Error ? err.message : String(err) }, 'peer not configured');
       }

@@ -28,6 +28,8 @@ export interface PeeringOptions {
   readonly multihopTtl: number;
   /** --router-id: "" (the node's IPv4), an IPv4 address, or "generate". */
   readonly routerId: string;
+  /** --enable-bfd: BFD with the --peer-router-ips peers (annotation peers say it per peer). */
+  readonly globalPeersBfd?: boolean;
 }
 
 export interface DesiredPeer {
@@ -41,6 +43,8 @@ export interface DesiredPeer {
   readonly node: string | null;
   readonly rrClient: boolean;
   readonly multihopTtl: number | null;
+  /** BFD with this peer (external peers only: --peer-router-bfd or the annotation's `bfd`). */
+  readonly bfd?: boolean;
   /**
    * Wait for the peer to connect. Between two podnet nodes only the one with
    * the lower address connects, so the mesh never has connection collisions
@@ -166,8 +170,8 @@ export function desiredPeering(selfName: string, nodes: readonly V1Node[], opts:
     }
   }
   const external = opts.globalPeers.length > 0
-    ? opts.globalPeers.map((p) => ({ address: p.ip, asn: p.asn, port: p.port, password: p.password, localAddress: null }))
-    : ann.peers.map((p) => ({ address: p.address, asn: p.asn, port: p.port, password: p.password, localAddress: p.localAddress }));
+    ? opts.globalPeers.map((p) => ({ address: p.ip, asn: p.asn, port: p.port, password: p.password, localAddress: null, bfd: opts.globalPeersBfd === true }))
+    : ann.peers.map((p) => ({ address: p.address, asn: p.asn, port: p.port, password: p.password, localAddress: p.localAddress, bfd: p.bfd }));
   for (const p of external) {
     if (peers.some((x) => x.address === p.address)) {
       errors.push(`node ${selfName}: external peer ${p.address} is also a node; kept as a node peer`);

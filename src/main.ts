@@ -65,6 +65,8 @@ export function buildControllers(cfg: Config, read: <R extends ResourceName>(r: 
         overlay: { enabled: cfg.enableOverlay, type: cfg.overlayType },
         holdTimeS: Math.round(cfg.bgpHoldtime / 1000),
         podEgress: cfg.enablePodEgress,
+        globalPeersBfd: cfg.enableBfd,
+        bfd: { minTxMs: cfg.bfdDesiredMinTxInterval, minRxMs: cfg.bfdRequiredMinRxInterval, multiplier: cfg.bfdDetectionMultiplier, port: cfg.bfdPort },
         ...(cfg.bgpPolicyFile !== ''
           ? { policies: { file: cfg.bgpPolicyFile, importChain: cfg.peerRouterImportPolicy.map((p) => p.name), exportChain: cfg.peerRouterExportPolicy.map((p) => p.name) } }
           : {}),

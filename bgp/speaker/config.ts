@@ -19,6 +19,8 @@ export interface SpeakerOptions {
   readonly clock?: Clock;
   /** ECMP: the most paths in a multipath set (default 1). */
   readonly maxPaths?: number;
+  /** BFD's UDP port (RFC 5881: 3784), for receiving and as the peers' destination. */
+  readonly bfdPort?: number;
   /** Route-reflector CLUSTER_ID (RFC 4456 §7; default the router id). */
   readonly clusterId?: RouterId;
   /**

@@ -113,6 +113,14 @@ describe('routes: desired peering', () => {
     assert.deepEqual(desiredPeering('a', nodes, { ...opts, globalPeers: [{ ip: '198.18.255.1', asn: 65000, port: 179, password: '' }] }).peers.map((p) => p.address), ['198.18.255.1']);
   });
 
+  it('asks for BFD with --enable-bfd peers and annotation peers with bfd.enabled, never with node peers', () => {
+    const ann = { 'kube-router.io/peers': '- remoteip: 198.18.9.9\n  remoteasn: 65009\n  bfd: { enabled: true }\n- remoteip: 198.18.9.8\n  remoteasn: 65009\n' };
+    const nodes = [node('a', '198.18.0.1', { annotations: ann }), node('b', '198.18.0.2')];
+    assert.deepEqual(desiredPeering('a', nodes, opts).peers.map((p) => [p.address, p.bfd === true]), [['198.18.0.2', false], ['198.18.9.8', false], ['198.18.9.9', true]]);
+    const global = desiredPeering('a', nodes, { ...opts, globalPeers: [{ ip: '198.18.255.1', asn: 65000, port: 179, password: '' }], globalPeersBfd: true });
+    assert.deepEqual(global.peers.map((p) => [p.address, p.bfd === true]), [['198.18.0.2', false], ['198.18.255.1', true]]);
+  });
+
   it('without full mesh peers only nodes of the same node.asn', () => {
     const nodes = [
       node('a', '198.18.0.1', { annotations: { 'kube-router.io/node.asn': '65001' } }),

@@ -78,7 +78,7 @@ describe('podnetd flags', () => {
 
   it('rejects unknown flags, stray arguments and missing values', () => {
     bad(['--no-such-flag'], /unknown flag --no-such-flag/);
-    bad(['--enable-bfd=true'], /unknown flag --enable-bfd/);
+    bad(['--enable-pprof=true'], /unknown flag --enable-pprof/);
     bad(['stray'], /unexpected argument "stray"/);
     bad(['--kubeconfig'], /flag --kubeconfig needs a value/);
   });
