@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { Lab, waitFor, type Netns } from '../helpers/netns.ts';
 import { Bird } from '../helpers/peers/bird.ts';
+import { Frr } from '../helpers/peers/frr.ts';
 import { Bgpd } from './bgpd-harness.ts';
 
 interface Pair {
@@ -17,6 +18,7 @@ interface Pair {
 }
 const WITH: Pair = { i: 83, bfd: true };
 const WITHOUT: Pair = { i: 84, bfd: false };
+const FRR: Pair = { i: 85, bfd: true };
 const ours = (p: Pair): string => `198.18.${p.i}.1`;
 const theirs = (p: Pair): string => `198.18.${p.i}.2`;
 const TIMERS = { minTx: 100, minRx: 100, multiplier: 3 };
@@ -27,12 +29,13 @@ describe('interop: BFD with BIRD brings the BGP session down within the detectio
   const bgpd = new Map<number, Bgpd>();
   const bird = new Map<number, Bird>();
   const frozen: number[] = [];
+  let frr: Frr | undefined;
 
   before(async function () {
     if (process.getuid?.() !== 0) this.skip();
     const l = await Lab.create();
     lab = l;
-    for (const p of [WITH, WITHOUT]) {
+    for (const p of [WITH, WITHOUT, FRR]) {
       const us: Netns = await l.addNamespace(`u${p.i}`);
       const them: Netns = await l.addNamespace(`b${p.i}`);
       await l.veth({ ns: us, ifname: 'eth0', addresses: [`${ours(p)}/30`] }, { ns: them, ifname: 'eth0', addresses: [`${theirs(p)}/30`] });
@@ -48,6 +51,17 @@ describe('interop: BFD with BIRD brings the BGP session down within the detectio
           routes: [],
         }),
       );
+      if (p === FRR) {
+        frr = await Frr.start({
+          ns: them,
+          routerId: theirs(p),
+          asn: 65000 + p.i,
+          listenAddress: theirs(p),
+          neighbors: [{ address: ours(p), asn: 65001, families: ['ipv4'], holdTime: 9, bfd: TIMERS }],
+          routes: [{ prefix: `10.${p.i}.1.0/24` }],
+        });
+        continue;
+      }
       bird.set(
         p.i,
         await Bird.start({
@@ -72,6 +86,7 @@ describe('interop: BFD with BIRD brings the BGP session down within the detectio
     }
     for (const b of bgpd.values()) await b.proc.stop().catch(() => undefined);
     for (const d of bird.values()) await d.stop().catch(() => undefined);
+    await frr?.stop().catch(() => undefined);
     await lab?.teardown();
   });
 
@@ -110,5 +125,26 @@ describe('interop: BFD with BIRD brings the BGP session down within the detectio
     assert.ok(holdOnly >= 6_000, `hold timer only: ${holdOnly} ms`);
     const n = await b.neighbor(theirs(WITH));
     assert.equal(n.lastError?.notification?.subcode, 10, 'Cease / BFD Down (RFC 9384)');
+  });
+
+  it('comes Up with FRR\'s bfdd too, and closes the session when FRR dies', async function () {
+    const b = bgpd.get(FRR.i) as Bgpd;
+    const f = frr as Frr;
+    const diag = (): string => `\n--- bgpd ---\n${b.log()}\n--- frr ---\n${f.log().slice(-3000)}`;
+    await waitFor('FRR route learned', async () => (await b.learned()).has(`10.${FRR.i}.1.0/24`), { timeoutMs: 30_000, intervalMs: 100 }).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));
+    await waitFor('our BFD session with FRR Up', async () => (await b.neighbor(theirs(FRR))).bfd?.state === 'Up', { timeoutMs: 20_000, intervalMs: 100 }).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));
+    const peers = await f.vtysh(['show bfd peers brief'], 5_000, 'bfdd');
+    assert.match(peers, new RegExp(`${ours(FRR).replace(/\./g, '\\.')}\\s.*up`, 'i'), `FRR's bfdd has the session up:\n${peers}`);
+    const pids = f.pids();
+    const t0 = Date.now();
+    for (const pid of pids) {
+      process.kill(pid, 'SIGSTOP');
+      frozen.push(pid);
+    }
+    await waitFor('session down and routes withdrawn', async () => (await b.neighbor(theirs(FRR))).state !== 'Established' && !(await b.learned()).has(`10.${FRR.i}.1.0/24`), { timeoutMs: 15_000, intervalMs: 10 });
+    const ms = Date.now() - t0;
+    // eslint-disable-next-line no-console
+    console.log(`      failover with FRR: ${ms} ms (BFD 100 ms x 3)`);
+    assert.ok(ms < 1_000, `${ms} ms`);
   });
 });

@@ -56,6 +56,16 @@ export class Frr extends DaemonBase {
         }),
       );
       await f.vtysh(['show version'], 10_000, 'zebra');
+      // bfdd (BFD, RFC 5880) when a neighbour asks for it: bgpd registers its peers through zebra
+      const bfd = spec.neighbors.find((n) => n.bfd !== undefined)?.bfd;
+      if (bfd !== undefined) {
+        const conf = ['bfd', ' profile podnet', `  receive-interval ${bfd.minRx}`, `  transmit-interval ${bfd.minTx}`, `  detect-multiplier ${bfd.multiplier}`, ' exit', 'exit', ''].join('\n');
+        writeFileSync(join(d, 'bfdd.conf'), conf);
+        chownSync(join(d, 'bfdd.conf'), uid, gid);
+        const bArgs = ['-f', join(d, 'bfdd.conf'), '-i', join(d, 'bfdd.pid'), '-z', join(d, 'zserv.api'), '-u', 'frr', '-g', 'frr', ...common, '--log', `file:${join(d, 'bfdd.log')}`];
+        f.procs.push(spec.ns.spawn(`${spec.ns.name}-bfdd`, join(FRR_DIR, 'bfdd'), bArgs, { logPath: join(d, 'bfdd.stderr') }));
+        await f.vtysh(['show bfd peers'], 10_000, 'bfdd');
+      }
     }
     const bgpArgs = ['-f', join(d, 'bgpd.conf'), '-i', join(d, 'bgpd.pid'), ...common, '-S', '--log', `file:${join(d, 'frr.log')}`];
     bgpArgs.push('-p', String(spec.listenPort ?? 179));
@@ -100,6 +110,7 @@ export class Frr extends DaemonBase {
       if (n.password !== undefined) lines.push(` neighbor ${a} password ${n.password}`);
       if (n.multihop !== undefined) lines.push(` neighbor ${a} ebgp-multihop ${n.multihop}`);
       if (n.gracefulRestart === true) lines.push(` neighbor ${a} graceful-restart`);
+      if (n.bfd !== undefined) lines.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile podnet`);
       if (s.listenAddress !== undefined && familyOf(s.listenAddress) === familyOf(a)) lines.push(` neighbor ${a} update-source ${s.listenAddress}`);
     }
     for (const fam of ['ipv4', 'ipv6'] as const) {

@@ -30,7 +30,7 @@ export interface NeighborSpec {
    * when it is negotiated; BIRD advertises it (aware mode) by default anyway.
    */
   readonly gracefulRestart?: boolean;
-  /** BFD with this neighbour (RFC 5880), e.g. { minRx: 100, minTx: 100, multiplier: 3 } (ms). BIRD only for now. */
+  /** BFD with this neighbour (RFC 5880), e.g. { minRx: 100, minTx: 100, multiplier: 3 } (ms): BIRD and FRR (bfdd, with zebra). */
   readonly bfd?: { readonly minRx: number; readonly minTx: number; readonly multiplier: number };
 }
 
