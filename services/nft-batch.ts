@@ -56,7 +56,8 @@ export interface Delta {
 }
 
 function sameRules(a: NftChain, b: NftChain): boolean {
-  return a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]);
+  // Same array: a replayed fragment (renderRuleset), no string compares needed.
+  return a.rules === b.rules || (a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]));
 }
 
 /**

@@ -102,20 +102,38 @@ const addrType = (f: Family): string => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
 const sfx = (f: Family): string => (f === 4 ? '' : '6');
 const hostPort = (f: Family, addr: string, port: number): string => (f === 4 ? `${addr}:${port}` : `[${addr}]:${port}`);
 
+/** What one service port adds to the table, in call order, so it can be replayed. */
+type Op = readonly ['set', string, 'set' | 'map', string] | readonly ['element', string, string, string] | readonly ['chain', NftChain];
+
 class Builder {
   readonly sets = new Map<string, { name: string; kind: 'set' | 'map'; decl: string; elements: Map<string, string> }>();
   readonly chains = new Map<string, NftChain>();
+  /** When set, every call is also recorded here (one service port's fragment). */
+  recording: Op[] | undefined;
 
   set(name: string, kind: 'set' | 'map', decl: string): void {
+    this.recording?.push(['set', name, kind, decl]);
     this.sets.set(name, { name, kind, decl, elements: new Map() });
   }
   element(set: string, key: string, value = ''): void {
+    this.recording?.push(['element', set, key, value]);
     const s = this.sets.get(set);
     if (s === undefined) throw new Error(`nft render: no set ${set}`);
     s.elements.set(key, value);
   }
   chain(name: string, rules: readonly string[], base?: string): void {
-    this.chains.set(name, base === undefined ? { name, rules } : { name, base, rules });
+    this.addChain(base === undefined ? { name, rules } : { name, base, rules });
+  }
+  addChain(c: NftChain): void {
+    this.recording?.push(['chain', c]);
+    this.chains.set(c.name, c);
+  }
+  replay(ops: readonly Op[]): void {
+    for (const op of ops) {
+      if (op[0] === 'set') this.set(op[1], op[2], op[3]);
+      else if (op[0] === 'element') this.element(op[1], op[2], op[3]);
+      else this.addChain(op[1]);
+    }
   }
   done(): NftRuleset {
     const sets = new Map<string, NftSet>();
@@ -266,10 +284,35 @@ function servicePort(b: Builder, model: ServicesModel, p: ServicePort): void {
   }
 }
 
+/**
+ * Each service port's fragment of the last render, keyed by the port's content
+ * and the pod network (the only other model input servicePort reads): an
+ * unchanged port is replayed instead of rendered, and its chains are the same
+ * objects as last time, so renderDelta compares them by reference. Only the
+ * last render's fragments are kept.
+ */
+let fragments = new Map<string, Op[]>();
+
 /** The desired table for a model. Deterministic: sets, elements and chains sorted by name. */
 export function renderRuleset(model: ServicesModel): NftRuleset {
   const b = new Builder();
   staticPart(b, model);
-  for (const p of model.ports) servicePort(b, model, p);
+  const context = JSON.stringify(model.podNetwork);
+  const next = new Map<string, Op[]>();
+  for (const p of model.ports) {
+    const key = `${context}${JSON.stringify(p)}`;
+    const known = fragments.get(key) ?? next.get(key);
+    if (known !== undefined) {
+      b.replay(known);
+      next.set(key, known);
+      continue;
+    }
+    const ops: Op[] = [];
+    b.recording = ops;
+    servicePort(b, model, p);
+    b.recording = undefined;
+    next.set(key, ops);
+  }
+  fragments = next;
   return b.done();
 }
