@@ -4,7 +4,9 @@
 // - the node's pod CIDR and the service IPs the flags and annotations ask
 //   for: a ClusterIP, an externalIP and a LoadBalancer IP as /32s; an
 //   externalIP of an externalTrafficPolicy Local service whose endpoints are
-//   on another node is not advertised; a per-service opt-out is honoured;
+//   on another node is not advertised (and is, at run time, once this node
+//   has a ready endpoint); a per-service opt-out is honoured; all with the
+//   node's address as next hop;
 // - the node's kube-router.io/node.bgp.communities and path-prepend
 //   annotations on what it receives;
 // - at run time, an opt-out annotation added to a service withdraws its
@@ -39,9 +41,11 @@ describe('interop: service IP advertisement, communities, prepend and import rej
   let agent: NsProcess | undefined;
   let forwarder: ChildProcess | NsProcess | undefined;
   let socket = '';
+  let nodeNs: Netns | undefined;
+  let agentArgs: string[] = [];
 
-  const torRoutes = async (): Promise<Map<string, { asPath: number[]; communities: string[] }>> =>
-    new Map(((await bird?.rib('ipv4')) ?? []).map((r) => [r.prefix, { asPath: r.asPath, communities: r.communities }]));
+  const torRoutes = async (): Promise<Map<string, { asPath: number[]; communities: string[]; nextHop: string }>> =>
+    new Map(((await bird?.rib('ipv4')) ?? []).map((r) => [r.prefix, { asPath: r.asPath, communities: r.communities, nextHop: r.nextHop }]));
   const ourRib = async (): Promise<Set<string>> => new Set(((await apiRequest(socket, 'GET', '/v1/bgp/rib')) as DestinationView[]).map((d) => d.prefix));
   const established = async (): Promise<number> => ((await apiRequest(socket, 'GET', `/v1/bgp/neighbor?address=${TOR_IP}`)) as NeighborView).messages.established;
   const diag = (): string => `\n--- podnetd ---\n${agent?.log().slice(-3000) ?? ''}\n--- bird ---\n${bird?.log().slice(-1500) ?? ''}`;
@@ -98,7 +102,8 @@ describe('interop: service IP advertisement, communities, prepend and import rej
       routes: [{ prefix: '10.99.1.0/24' }, { prefix: '10.98.1.0/24' }],
     });
     socket = join(l.dir, 'podnetd.sock');
-    agent = node.spawn('podnetd', process.execPath, [
+    nodeNs = node;
+    agentArgs = [
       podnetd,
       `--kubeconfig=${kubeconfig}`,
       '--hostname-override=n1',
@@ -115,7 +120,8 @@ describe('interop: service IP advertisement, communities, prepend and import rej
       '--enable-overlay=false',
       '--enable-cni=false',
       '-v=1',
-    ]);
+    ];
+    agent = node.spawn('podnetd', process.execPath, agentArgs);
     await bird.waitEstablished(NODE_IP, 30_000).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));
   });
 
@@ -138,7 +144,23 @@ describe('interop: service IP advertisement, communities, prepend and import rej
     for (const p of want) {
       assert.deepEqual(got.get(p)?.asPath, [CLUSTER_ASN, CLUSTER_ASN, CLUSTER_ASN], `${p}: our AS plus the prepend annotation (2)`);
       assert.ok(got.get(p)?.communities.includes('64512:80'), `${p}: the node's community`);
+      assert.equal(got.get(p)?.nextHop, NODE_IP, `${p}: the node's next hop`);
     }
+  });
+
+  it('eTP Local: the externalIP appears once this node has a ready endpoint and goes when it is not ready', async function () {
+    // The same slice now with a ready endpoint on n1: kube-router advertises
+    // a Local service's external IPs only from nodes that can serve them.
+    const slice = (ready: boolean) => ({
+      endpoints: [
+        { addresses: ['10.244.81.5'], nodeName: 'n2', conditions: { ready: true } },
+        { addresses: ['10.244.80.5'], nodeName: 'n1', conditions: { ready } },
+      ],
+    });
+    server?.patch('EndpointSlice', 'elsewhere-1', 'default', 'merge', slice(true));
+    await waitFor('the ToR has the Local externalIP', async () => (await torRoutes()).has('198.51.100.30/32'), { timeoutMs: 20_000, intervalMs: 200 }).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));
+    server?.patch('EndpointSlice', 'elsewhere-1', 'default', 'merge', slice(false));
+    await waitFor('the ToR lost the Local externalIP', async () => !(await torRoutes()).has('198.51.100.30/32'), { timeoutMs: 20_000, intervalMs: 200 }).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));
   });
 
   it('our RIB leaves out the peer routes inside the custom import reject', async function () {
@@ -163,5 +185,16 @@ describe('interop: service IP advertisement, communities, prepend and import rej
     assert.equal(await established(), before, 'no session reset');
     const n = (await apiRequest(socket, 'GET', `/v1/bgp/neighbor?address=${TOR_IP}`)) as NeighborView;
     assert.ok(n.messages.routeRefreshOut >= 1, 'we asked the ToR to send its routes again');
+  });
+
+  it('aggregate mode: the ToR gets the service CIDR once instead of the ClusterIP /32s (kube-router#923)', async function () {
+    await agent?.stop();
+    agent = nodeNs?.spawn('podnetd', process.execPath, [...agentArgs, '--service-cluster-ip-range=10.96.0.0/12', '--advertise-service-cluster-ip-range=true']);
+    const t = await waitFor('the ToR has the service CIDR', async () => {
+      const r = await torRoutes();
+      return r.has('10.96.0.0/12') && r.has('203.0.113.7/32') ? r : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200 }).catch((e: unknown) => assert.fail(`${String(e)}${diag()}`));
+    assert.deepEqual([...t.keys()].filter((p) => p.startsWith('10.96.')), ['10.96.0.0/12'], 'one aggregate, no /32 per ClusterIP');
+    assert.equal(t.get('10.96.0.0/12')?.nextHop, NODE_IP);
   });
 });
