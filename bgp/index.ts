@@ -49,5 +49,5 @@ export {
 } from './types.ts';
 export { BgpError, CeaseSubcode, ErrorCode, WellKnownCommunity, type LargeCommunity, type Origin, type PathAttributes } from './wire/index.ts';
 export type { FsmStateName } from './fsm/index.ts';
-export { PolicyError, parsePolicies, policySchema, type PolicyDefinition } from './policy/index.ts';
+export { PolicyError, communityValue, largeCommunityValue, parsePolicies, policySchema, type PolicyDefinition } from './policy/index.ts';
 export type { BestPathChange, BestPathChangeKind, BestReason, PathSource, PeerRole, PathView as RibPathView } from './rib/index.ts';

@@ -13,18 +13,18 @@
 import { z } from 'zod';
 import type { Asn, Family, Prefix } from '../types.ts';
 import { parseAsn, parsePrefix, prefixFamily } from '../types.ts';
-import type { LargeCommunity, PathAttributes } from '../wire/index.ts';
+import { WellKnownCommunity, type LargeCommunity, type PathAttributes } from '../wire/index.ts';
 
 const WELL_KNOWN: Readonly<Record<string, number>> = {
-  'no-export': 0xffffff01,
-  'no-advertise': 0xffffff02,
-  'no-export-subconfed': 0xffffff03,
-  'no-peer': 0xffffff04,
-  blackhole: 0xffff029a,
-  'graceful-shutdown': 0xffff0000,
+  'no-export': WellKnownCommunity.noExport,
+  'no-advertise': WellKnownCommunity.noAdvertise,
+  'no-export-subconfed': WellKnownCommunity.noExportSubconfed,
+  'no-peer': WellKnownCommunity.noPeer,
+  blackhole: 0xffff029a, // RFC 7999
+  'graceful-shutdown': 0xffff0000, // RFC 8326
 };
 
-/** "asn:value" (0..65535 each) or a well-known name (RFC 1997, 7999, 8326). */
+/** "asn:value" (0..65535 each) or a well-known name (RFC 1997, 7999, 8326): the one community parser (policies, podnet bgpd). */
 export function communityValue(s: string): number {
   const w = WELL_KNOWN[s];
   if (w !== undefined) return w;

@@ -34,7 +34,6 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   FAMILIES,
-  WellKnownCommunity,
   parseAsn,
   parseIpAddress,
   parsePrefix,
@@ -43,9 +42,10 @@ import {
   type Family,
   type GracefulRestartOptions,
   type PolicyDefinition,
+  communityValue,
+  largeCommunityValue,
   policySchema,
   type IpAddress,
-  type LargeCommunity,
   type NeighborConfig,
   type OriginateRequest,
   type Prefix,
@@ -113,32 +113,6 @@ const routerId = parsed<RouterId>((s) => {
   return id;
 }, 'a BGP identifier in dotted-quad form');
 
-const communityNames: Readonly<Record<string, number>> = {
-  'no-export': WellKnownCommunity.noExport,
-  'no-advertise': WellKnownCommunity.noAdvertise,
-  'no-export-subconfed': WellKnownCommunity.noExportSubconfed,
-  'no-peer': WellKnownCommunity.noPeer,
-};
-
-/** "asn:value" (each 0..65535) or a well-known name (RFC 1997). */
-export function parseCommunity(s: string): number {
-  const named = communityNames[s];
-  if (named !== undefined) return named;
-  const m = /^(\d{1,5}):(\d{1,5})$/.exec(s);
-  const hi = Number(m?.[1]);
-  const lo = Number(m?.[2]);
-  if (m === null || hi > 0xffff || lo > 0xffff) throw new RangeError(`invalid community ${JSON.stringify(s)}: expected "asn:value" (0..65535 each) or ${Object.keys(communityNames).join(', ')}`);
-  return hi * 65536 + lo;
-}
-
-/** "global:local1:local2", each 0..4294967295 (RFC 8092 §3). */
-export function parseLargeCommunity(s: string): LargeCommunity {
-  const m = /^(\d{1,10}):(\d{1,10}):(\d{1,10})$/.exec(s);
-  const parts = m === null ? [] : [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (parts.length !== 3 || parts.some((x) => x > 0xffffffff)) throw new RangeError(`invalid large community ${JSON.stringify(s)}: expected "global:local1:local2" (0..4294967295 each)`);
-  return { globalAdmin: parts[0] as number, localData1: parts[1] as number, localData2: parts[2] as number };
-}
-
 const familyNames: Readonly<Record<string, Family>> = { ipv4: 'ipv4-unicast', 'ipv4-unicast': 'ipv4-unicast', ipv6: 'ipv6-unicast', 'ipv6-unicast': 'ipv6-unicast' };
 const family = z.string({ error: 'must be a family name' }).transform((s, ctx) => {
   const f = familyNames[s];
@@ -204,8 +178,8 @@ const prefixSchema = z.strictObject({
   origin: z.enum(['igp', 'egp', 'incomplete'], { error: 'must be igp, egp or incomplete' }).optional(),
   med: int(0, 0xffffffff, 'a MED').optional(),
   'local-pref': int(0, 0xffffffff, 'a LOCAL_PREF').optional(),
-  communities: z.array(parsed(parseCommunity, 'a community'), { error: 'must be a list of communities' }).optional(),
-  'large-communities': z.array(parsed(parseLargeCommunity, 'a large community'), { error: 'must be a list of large communities' }).optional(),
+  communities: z.array(parsed(communityValue, 'a community'), { error: 'must be a list of communities' }).optional(),
+  'large-communities': z.array(parsed(largeCommunityValue, 'a large community'), { error: 'must be a list of large communities' }).optional(),
   'as-path-prepend': int(0, 32, 'a prepend count').optional(),
 });
 

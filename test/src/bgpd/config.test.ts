@@ -2,7 +2,8 @@
 // becomes the exact Speaker inputs; each kind of bad field is refused with
 // its path and what is wrong.
 import assert from 'node:assert/strict';
-import { ConfigError, parseCommunity, parseConfig, parseLargeCommunity, pathText } from '../../../src/bgpd/config.ts';
+import { communityValue as parseCommunity, largeCommunityValue as parseLargeCommunity } from '../../../bgp/index.ts';
+import { ConfigError, parseConfig, pathText } from '../../../src/bgpd/config.ts';
 
 const good = `
 router-id: 192.0.2.1
